@@ -12,8 +12,9 @@
  * priorities, plus a catch-all), prints the time to build the snapshot
  * and ns per packet for: the packet parser; the tuple-space lookup alone
  * (and the subtables it probes on average); exact-match cache + lookup
- * with every 5-tuple active (the cache, 8,192 entries, mostly misses); and
- * with 4,096 active 5-tuples (mostly hits).  Each figure is the best of
+ * with every 5-tuple active (the cache, 8,192 entries, mostly misses;
+ * caching every miss, and one miss in 100 as OVS does); and with 4,096
+ * active 5-tuples (mostly hits).  Each figure is the best of
  * PASSES (default 5) passes, in CPU time of the benchmarking thread (the
  * machine may be shared).
  *
@@ -150,11 +151,13 @@ run(const char *name, struct cls *cls, const struct data *d, int passes)
     struct cls_chain chain;
     const struct cls_chain *cp;
     struct cls_emc *emc = cls_emc_create(EMC_ENTRIES);
+    struct cls_emc *emc100 = cls_emc_create(EMC_ENTRIES);
     double best_lookup = 1e99, best_emc_all = 1e99, best_emc_hot = 1e99;
+    double best_emc100 = 1e99;
     uint64_t sink = 0;
     int p, i;
 
-    if (!snap || !emc) {
+    if (!snap || !emc || !emc100) {
         perror("bench_classifier");
         exit(1);
     }
@@ -181,6 +184,16 @@ run(const char *name, struct cls *cls, const struct data *d, int passes)
         t = (now_ns() - t0) / N_TUPLES;
         best_emc_all = t < best_emc_all ? t : best_emc_all;
 
+        cls_emc_set_insert_inv_prob(emc100, 100);
+        t0 = now_ns();
+        for (i = 0; i < N_TUPLES; i++) {
+            sink += (uint64_t) cls_emc_classify(emc100, snap, 0, &d->keys[i],
+                                                d->hashes[i], &chain, &cp);
+            sink += cp->rules[0];
+        }
+        t = (now_ns() - t0) / N_TUPLES;
+        best_emc100 = t < best_emc100 ? t : best_emc100;
+
         t0 = now_ns();
         for (i = 0; i < N_TUPLES; i++) {
             int j = i & 4095;
@@ -194,15 +207,17 @@ run(const char *name, struct cls *cls, const struct data *d, int passes)
     }
     printf("%s: %u rules, %u subtables, snapshot built in %.0f us\n"
            "  lookup %.1f ns (%.1f subtables probed); exact-match cache + "
-           "lookup: 64k active tuples %.1f ns, 4k active tuples %.1f ns\n",
+           "lookup: 64k active tuples %.1f ns (%.1f ns inserting 1 miss in "
+           "100), 4k active tuples %.1f ns\n",
            name, cls_snapshot_n_rules(snap), cls_snapshot_n_subtables(snap),
            t_build / 1e3,
            best_lookup, (double) st.subtables_probed / (double) st.lookups,
-           best_emc_all, best_emc_hot);
+           best_emc_all, best_emc100, best_emc_hot);
     if (sink == 42) {
         printf("\n");
     }
     cls_emc_destroy(emc);
+    cls_emc_destroy(emc100);
     cls_snapshot_free(snap, NULL);
 }
 

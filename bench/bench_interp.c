@@ -29,7 +29,6 @@
 
 /* Defined in bpf/interp.c: instructions executed by the last run of a
  * checked VM.  To move to oko_bpf.h. */
-uint64_t bpf_vm_insn_count(const struct bpf_vm *vm);
 
 #define RUNS 5
 #define DEFAULT_PACKETS 2000000u

@@ -768,6 +768,14 @@ bpf_vm_run(struct bpf_vm *vm, void *mem, size_t len)
     vm->mem_hi = (const uint8_t *) mem + (mem ? len : 0);
     vm->fault = 0;
     vm->last_error[0] = '\0';
+    if (len > UINT32_MAX) {
+        /* The verifier proves packet accesses for lengths below 2^32 only
+         * (r2 is a 32-bit quantity to it): refuse to run on more. */
+        vm->fault = -E2BIG;
+        snprintf(vm->last_error, sizeof vm->last_error,
+                 "input of %zu bytes is longer than 4 GiB - 1", len);
+        return 0;
+    }
     if (vm->flags & BPF_VM_BOUNDS_CHECK) {
         vm->nvalues = 0;
         return interp_run_checked(vm, mem, mem ? len : 0, NULL);

@@ -379,7 +379,8 @@ void bpf_vm_destroy(struct bpf_vm *vm);
 
 void bpf_vm_set_log(struct bpf_vm *vm, bpf_log_fn *fn, void *ctx);
 
-/* Runs the program on mem (len bytes): r1 = mem, r2 = len.  Returns r0.
+/* Runs the program on mem (len bytes, less than 2^32; a longer input ends
+ * the run at once with r0 = 0): r1 = mem, r2 = len.  Returns r0.
  * For a verified program this never faults.  With BPF_VM_BOUNDS_CHECK, a
  * bad access or instruction ends the run with r0 = 0 and
  * bpf_vm_last_error() says why. */
@@ -391,8 +392,13 @@ uint64_t bpf_vm_run(struct bpf_vm *vm, void *mem, size_t len);
 int bpf_vm_exec(struct bpf_vm *vm, void *mem, size_t len, uint64_t *r0,
                 char *err, size_t errlen);
 
-/* Message of the last failed bpf_vm_run with BPF_VM_BOUNDS_CHECK, or "". */
+/* Message of the fault that ended the latest run, or "" if that run ended
+ * normally. */
 const char *bpf_vm_last_error(const struct bpf_vm *vm);
+
+/* Number of instructions the latest run with BPF_VM_BOUNDS_CHECK executed
+ * (runs without it do not count, to keep the fast path lean). */
+uint64_t bpf_vm_insn_count(const struct bpf_vm *vm);
 
 /* Runs a filter program on a packet: true iff it returned exactly 1. */
 static inline bool

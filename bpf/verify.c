@@ -33,14 +33,22 @@
  * or if its largest offset fits L_min.  pkt + len is a packet-end pointer
  * and comparing packet pointers with it records the same facts.
  *
- * Termination: states are stored at jump targets; a path reaching a stored
- * state that subsumes it (with register liveness and a static "does this
- * scalar's value matter" analysis) is pruned.  Reaching a state subsumed by
- * one of its own ancestors is an unbounded loop.  Bounded loops are simply
- * explored until their condition proves the exit, within a budget of
- * processed instructions (-E2BIG "program too complex").
+ * Termination: states are stored at jump targets; a path reaching a stored,
+ * fully explored state that subsumes it is pruned.  Subsumption ignores
+ * dead registers (static liveness) and the exact value of scalars no later
+ * check depended on: as in Linux, a check that depends on a scalar (a
+ * branch its value decides, pointer arithmetic, a helper's size) traces the
+ * value back through the walked instructions and marks it "precise" in the
+ * stored ancestors; a pruned path inherits the marks of the state that
+ * pruned it.  Stored states are bucketed by the constant in one register or
+ * stack slot (a loop counter) so that lookups stay short.  Reaching a state
+ * subsumed by one of its own ancestors is an unbounded loop.  Bounded loops
+ * are explored until their condition proves the exit, within a budget of
+ * processed instructions and of state comparisons (-E2BIG "program too
+ * complex").
  *
- * Assumption: the packet length passed to the VM is at most 2^32 - 1.
+ * Assumption: the packet length passed to the VM is at most 2^32 - 1 (the
+ * length register is a scalar in [0, 2^32 - 1]).
  *
  * Rejection classes (message "insn N: rX: reason"; return value):
  *
@@ -289,6 +297,7 @@ struct reg {
     uint8_t frameno;
     uint16_t map_idx;
     uint32_t id;
+    bool precise;       /* stored states: the value matters below */
     int64_t off;
     int64_t delta;
     struct tnum var;
@@ -312,6 +321,22 @@ struct frame {
     struct reg *spills;     /* slot k = bytes [8k, 8k + 7] */
 };
 
+/* One walked instruction.  Stack spills and fills of 8-byte registers are
+ * noted so that precision can be traced through the stack. */
+enum hist_kind {
+    HIST_PLAIN = 0,
+    HIST_SPILL,         /* slot = own frame slot written */
+    HIST_FILL,          /* slot = own frame slot read */
+    HIST_FOREIGN_FILL,  /* register filled from another frame's stack */
+    HIST_FRAME,         /* call or return: frames change */
+};
+
+struct hist {
+    int32_t insn;
+    uint8_t kind;
+    uint8_t slot;
+};
+
 struct rel {
     uint32_t id;
     int64_t c;          /* val(id) + c <= packet length */
@@ -328,6 +353,10 @@ struct vstate {
     uint32_t branches;  /* stored states: unfinished paths below */
     struct vstate *next;    /* stored states: list of the instruction */
     uint32_t hits, misses;  /* stored states: pruning statistics */
+    bool all_precise;       /* stored states: every scalar matters */
+    /* Instructions walked since `parent` (for precision backtracking). */
+    struct hist *hist;
+    uint32_t nhist, hist_cap;
 };
 
 struct func {
@@ -347,13 +376,13 @@ struct env {
     struct bpf_verify_stats *stats;
     uint64_t max_insns;
     uint64_t ncompared;         /* state comparisons so far */
+    bool hist_lost;             /* out of memory for a history */
 
     uint8_t *flags;     /* per instruction, INSN_* */
     int *func_of;       /* function index of each instruction */
     struct func *funcs;
     int nfuncs;
     uint16_t *live;     /* registers live before each instruction */
-    uint16_t *prec;     /* registers whose scalar value matters */
 
     struct idmap *idmap;        /* scratch for state comparisons */
     struct vstate **visited;    /* stored states per instruction (wild) */
@@ -371,6 +400,7 @@ struct env {
 #define INSN_REACHED   0x04
 #define INSN_FSTART    0x08     /* first instruction of a function */
 #define INSN_BACKEDGE  0x10     /* counted in stats.loops */
+#define INSN_JTARGET   0x20     /* target of a jump or call */
 
 static int
 verr(struct env *env, int errnum, int insn, const char *fmt, ...)
@@ -716,6 +746,7 @@ state_free(struct vstate *st)
     for (i = 0; i < st->nframes; i++) {
         frame_free(st->frames[i]);
     }
+    free(st->hist);
     free(st);
 }
 
@@ -756,6 +787,18 @@ state_copy(const struct vstate *st)
     c->next = NULL;
     c->branches = 0;
     c->hits = c->misses = 0;
+    c->hist = NULL;
+    c->hist_cap = 0;
+    if (st->nhist) {
+        c->hist = malloc(st->nhist * sizeof *c->hist);
+        if (!c->hist) {
+            c->nframes = 0;
+            state_free(c);
+            return NULL;
+        }
+        memcpy(c->hist, st->hist, st->nhist * sizeof *c->hist);
+        c->hist_cap = st->nhist;
+    }
     for (i = 0; i < st->nframes; i++) {
         c->frames[i] = frame_copy(st->frames[i]);
         if (!c->frames[i]) {
@@ -1251,6 +1294,7 @@ check_structure(struct env *env)
                        is_pseudo_call(in) ? "call to" : "jump to", t);
             goto out;
         }
+        env->flags[t] |= INSN_JTARGET;
         if (is_pseudo_call(in)) {
             starts[nstarts++] = t;
             env->flags[t] |= INSN_PRUNE;
@@ -1392,25 +1436,22 @@ out:
 }
 
 /* ---------------------------------------------------------------------
- * Liveness and "value matters" analyses (backward, per function).
+ * Register liveness (backward, per function).
  * ------------------------------------------------------------------- */
 
 #define RBIT(r) ((uint16_t) (1u << (r)))
 #define ARGS_MASK (RBIT(1) | RBIT(2) | RBIT(3) | RBIT(4) | RBIT(5))
 #define CALLER_SAVED (RBIT(0) | ARGS_MASK)
 
-/* uses/defs of instruction i; prec_gen: registers whose value matters
- * whatever happens after; prec_flow: registers whose value matters if the
- * defined register's does. */
+/* Registers instruction i reads (use) and writes (def). */
 static void
-insn_use_def(const struct env *env, int i, uint16_t *use, uint16_t *def,
-             uint16_t *prec_gen, uint16_t *prec_flow)
+insn_use_def(const struct env *env, int i, uint16_t *use, uint16_t *def)
 {
     const struct bpf_inst *in = &env->insns[i];
     uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
     uint16_t d = RBIT(in->dst), s = RBIT(in->src);
 
-    *use = *def = *prec_gen = *prec_flow = 0;
+    *use = *def = 0;
     switch (cls) {
     case BPF_CLS_ALU:
     case BPF_CLS_ALU64:
@@ -1420,30 +1461,20 @@ insn_use_def(const struct env *env, int i, uint16_t *use, uint16_t *def,
         } else {
             *use = d | (BPF_SRC(in->code) == BPF_SRC_X ? s : 0);
         }
-        *prec_flow = *use;
-        if (cls == BPF_CLS_ALU64 && BPF_SRC(in->code) == BPF_SRC_X
-            && (op == BPF_ALU_ADD || op == BPF_ALU_SUB)) {
-            /* Possibly pointer arithmetic. */
-            *prec_gen = d | s;
-        }
         break;
     case BPF_CLS_LDX:
         *use = s;
         *def = d;
-        *prec_gen = s;
         break;
     case BPF_CLS_ST:
         *use = d;
-        *prec_gen = d;
         break;
     case BPF_CLS_STX:
         *use = d | s;
-        *prec_gen = d | s;
         if (BPF_MODE(in->code) == BPF_MODE_ATOMIC) {
             if (in->imm == BPF_ATOMIC_CMPXCHG) {
                 *use |= RBIT(0);
                 *def = RBIT(0);
-                *prec_gen |= RBIT(0);
             } else if (in->imm & BPF_ATOMIC_FETCH) {
                 *def = s;
             }
@@ -1454,7 +1485,6 @@ insn_use_def(const struct env *env, int i, uint16_t *use, uint16_t *def,
             *def = d;
         } else {
             *use = BPF_MODE(in->code) == BPF_MODE_IND ? s : 0;
-            *prec_gen = *use;
             *def = CALLER_SAVED;
         }
         break;
@@ -1462,9 +1492,6 @@ insn_use_def(const struct env *env, int i, uint16_t *use, uint16_t *def,
     case BPF_CLS_JMP32:
         if (op == BPF_JMP_EXIT) {
             *use = RBIT(0);
-            if (env->func_of[i] != env->func_of[env->prog->entry]) {
-                *prec_gen = RBIT(0);
-            }
         } else if (op == BPF_JMP_CALL) {
             if (in->src == BPF_PSEUDO_CALL) {
                 *use = ARGS_MASK;
@@ -1476,11 +1503,9 @@ insn_use_def(const struct env *env, int i, uint16_t *use, uint16_t *def,
                     *use |= RBIT(k + 1);
                 }
             }
-            *prec_gen = *use;
             *def = CALLER_SAVED;
         } else if (op != BPF_JMP_JA) {
             *use = d | (BPF_SRC(in->code) == BPF_SRC_X ? s : 0);
-            *prec_gen = *use;
         }
         break;
     default:
@@ -1488,22 +1513,22 @@ insn_use_def(const struct env *env, int i, uint16_t *use, uint16_t *def,
     }
 }
 
+/* Backward liveness of registers, per function (calls are summarised:
+ * they read r1-r5 and clobber r0-r5). */
 static int
 compute_liveness(struct env *env)
 {
     int n = env->n, i;
     bool changed = true;
-    int rounds = 0;
 
     env->live = calloc(n + 1, sizeof *env->live);
-    env->prec = calloc(n + 1, sizeof *env->prec);
-    if (!env->live || !env->prec) {
+    if (!env->live) {
         return -ENOMEM;
     }
-    while (changed && rounds++ < 10000) {
+    while (changed) {
         changed = false;
         for (i = n - 1; i >= 0; i--) {
-            uint16_t use, def, gen, flow, lout = 0, pout = 0, lin, pin;
+            uint16_t use, def, lout = 0, lin;
             int s[2], ns, k;
 
             if (env->flags[i] & INSN_LDDW2) {
@@ -1513,18 +1538,12 @@ compute_liveness(struct env *env)
             for (k = 0; k < ns; k++) {
                 if (s[k] < n && env->func_of[s[k]] == env->func_of[i]) {
                     lout |= env->live[s[k]];
-                    pout |= env->prec[s[k]];
                 }
             }
-            insn_use_def(env, i, &use, &def, &gen, &flow);
+            insn_use_def(env, i, &use, &def);
             lin = (uint16_t) ((lout & ~def) | use | RBIT(10));
-            pin = (uint16_t) ((pout & ~def) | gen);
-            if (pout & def) {
-                pin |= flow;
-            }
-            if (lin != env->live[i] || pin != env->prec[i]) {
+            if (lin != env->live[i]) {
                 env->live[i] = lin;
-                env->prec[i] = pin;
                 changed = true;
             }
         }
@@ -1644,10 +1663,9 @@ regsafe(const struct reg *old, const struct reg *cur, bool precise,
     }
     switch (old->type) {
     case SCALAR:
-        if (!precise) {
-            return true;
-        }
-        if (!range_within(old, cur)) {
+        /* Ranges only if the value matters below; links always (a
+         * comparison of one copy refines the others). */
+        if ((precise || old->precise) && !range_within(old, cur)) {
             return false;
         }
         if (old->id && !tnum_is_const(old->var) && id_needed(m, old->id)) {
@@ -1679,7 +1697,8 @@ regsafe(const struct reg *old, const struct reg *cur, bool precise,
 }
 
 static bool
-stacksafe(const struct frame *old, const struct frame *cur, struct idmap *m)
+stacksafe(const struct frame *old, const struct frame *cur, bool exact,
+          struct idmap *m)
 {
     uint32_t j;
 
@@ -1699,12 +1718,18 @@ stacksafe(const struct frame *old, const struct frame *cur, struct idmap *m)
             }
             return false;
         }
-        /* Spill: compare once per slot. */
+        /* Spill: compare once per slot.  A spilled scalar whose value does
+         * not matter is just scalar data. */
         if (ct != STK_SPILL) {
+            if (ct == STK_MISC && old->spills[j / 8].type == SCALAR
+                && !exact && !old->spills[j / 8].precise
+                && !old->spills[j / 8].id) {
+                continue;
+            }
             return false;
         }
         if (j % 8 == 0 && !regsafe(&old->spills[j / 8], &cur->spills[j / 8],
-                                   true, m)) {
+                                   exact, m)) {
             return false;
         }
     }
@@ -1719,16 +1744,6 @@ frame_live_mask(const struct env *env, const struct vstate *st, int f)
         return env->live[st->insn];
     }
     return env->live[st->frames[f + 1]->callsite + 1]
-           & (uint16_t) ~CALLER_SAVED;
-}
-
-static uint16_t
-frame_prec_mask(const struct env *env, const struct vstate *st, int f)
-{
-    if (f == st->nframes - 1) {
-        return env->prec[st->insn];
-    }
-    return env->prec[st->frames[f + 1]->callsite + 1]
            & (uint16_t) ~CALLER_SAVED;
 }
 
@@ -1755,7 +1770,6 @@ states_subsumed(const struct env *env, const struct vstate *old,
     for (f = 0; f < old->nframes; f++) {
         const struct frame *of = old->frames[f], *cf = cur->frames[f];
         uint16_t live = frame_live_mask(env, old, f);
-        uint16_t prec = frame_prec_mask(env, old, f);
 
         for (r = 0; r < BPF_NREGS; r++) {
             const struct reg *o = &of->regs[r], *c = &cf->regs[r];
@@ -1766,7 +1780,8 @@ states_subsumed(const struct env *env, const struct vstate *old,
             if (o->type != c->type) {
                 return false;
             }
-            if ((o->type != SCALAR || exact || (prec & RBIT(r)))
+            if ((o->type != SCALAR || exact || o->precise
+                 || old->all_precise)
                 && o->type != PTR_MAP && o->type != PTR_PKT_END
                 && o->type != PTR_MAP_VALUE_OR_NULL
                 && (o->off != c->off || !range_within(o, c))) {
@@ -1806,16 +1821,16 @@ states_subsumed(const struct env *env, const struct vstate *old,
     for (f = 0; f < old->nframes && ok; f++) {
         const struct frame *of = old->frames[f], *cf = cur->frames[f];
         uint16_t live = frame_live_mask(env, old, f);
-        uint16_t prec = frame_prec_mask(env, old, f);
+
         for (r = 0; r < BPF_NREGS && ok; r++) {
             if (!(live & RBIT(r))) {
                 continue;
             }
             ok = regsafe(&of->regs[r], &cf->regs[r],
-                         exact || (prec & RBIT(r)), m);
+                         exact || old->all_precise, m);
         }
         if (ok) {
-            ok = stacksafe(of, cf, m);
+            ok = stacksafe(of, cf, exact || old->all_precise, m);
         }
     }
     for (i = 0; ok && i < old->nrels; i++) {
@@ -1872,6 +1887,258 @@ path_done(struct vstate *st)
         }
         p = p->parent;
     }
+}
+
+/* ---------------------------------------------------------------------
+ * Precision (as Linux's mark_chain_precision): stored states compare only
+ * the scalars whose value some later check depended on.  When a check
+ * depends on a scalar (a branch decided by its value, pointer arithmetic,
+ * a helper's size argument, a comparison with the length), the walked
+ * instructions are traced back to mark, in every stored ancestor, the
+ * registers and spilled slots that value came from.
+ * ------------------------------------------------------------------- */
+
+static void
+hist_push(struct env *env, struct vstate *st, int insn)
+{
+    if (st->nhist == st->hist_cap) {
+        uint32_t cap = st->hist_cap ? st->hist_cap * 2 : 16;
+        struct hist *h = realloc(st->hist, cap * sizeof *h);
+
+        if (!h) {
+            /* Without history, precision falls back to "everything". */
+            env->hist_lost = true;
+            return;
+        }
+        st->hist = h;
+        st->hist_cap = cap;
+    }
+    st->hist[st->nhist].insn = insn;
+    st->hist[st->nhist].kind = HIST_PLAIN;
+    st->hist[st->nhist].slot = 0;
+    st->nhist++;
+}
+
+static void
+hist_note(struct vstate *st, int insn, uint8_t kind, uint32_t slot)
+{
+    if (st->nhist && st->hist[st->nhist - 1].insn == insn) {
+        st->hist[st->nhist - 1].kind = kind;
+        st->hist[st->nhist - 1].slot = (uint8_t) slot;
+    }
+}
+
+/* Marks every scalar of st and of all its ancestors as mattering. */
+static void
+mark_all_precise(struct vstate *st)
+{
+    for (; st && !st->all_precise; st = st->parent) {
+        st->all_precise = true;
+    }
+}
+
+/* Backtracks one instruction: regs/slots needed after it -> before it.
+ * Returns false if it cannot (frames change): the caller falls back. */
+static bool
+backtrack_insn(const struct env *env, const struct hist *h, uint16_t *regs,
+               uint64_t *slots)
+{
+    const struct bpf_inst *in = &env->insns[h->insn];
+    uint8_t cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
+    uint16_t d = RBIT(in->dst), sb = RBIT(in->src);
+
+    if (h->kind == HIST_FRAME) {
+        return false;
+    }
+    if (h->kind == HIST_FOREIGN_FILL && (*regs & d)) {
+        return false;
+    }
+    switch (cls) {
+    case BPF_CLS_ALU:
+    case BPF_CLS_ALU64:
+        if (!(*regs & d)) {
+            break;
+        }
+        if (op == BPF_ALU_MOV) {
+            *regs &= (uint16_t) ~d;
+            if (BPF_SRC(in->code) == BPF_SRC_X) {
+                *regs |= sb;
+            }
+        } else if (BPF_SRC(in->code) == BPF_SRC_X && op != BPF_ALU_END
+                   && op != BPF_ALU_NEG) {
+            *regs |= sb;
+        }
+        break;
+    case BPF_CLS_LDX:
+        if (*regs & d) {
+            *regs &= (uint16_t) ~d;
+            if (h->kind == HIST_FILL) {
+                *slots |= 1ull << h->slot;
+            }
+        }
+        break;
+    case BPF_CLS_ST:
+    case BPF_CLS_STX:
+        if (BPF_MODE(in->code) == BPF_MODE_ATOMIC) {
+            if (in->imm == BPF_ATOMIC_CMPXCHG) {
+                *regs &= (uint16_t) ~RBIT(0);
+            } else if (in->imm & BPF_ATOMIC_FETCH) {
+                *regs &= (uint16_t) ~sb;
+            }
+            break;
+        }
+        if (h->kind == HIST_SPILL && (*slots & (1ull << h->slot))) {
+            *slots &= ~(1ull << h->slot);
+            if (cls == BPF_CLS_STX) {
+                *regs |= sb;
+            }
+        }
+        break;
+    case BPF_CLS_LD:
+        if (BPF_MODE(in->code) == BPF_MODE_IMM) {
+            *regs &= (uint16_t) ~d;
+        } else {
+            *regs &= (uint16_t) ~CALLER_SAVED;
+        }
+        break;
+    case BPF_CLS_JMP:
+    case BPF_CLS_JMP32:
+        if (op == BPF_JMP_CALL) {
+            *regs &= (uint16_t) ~CALLER_SAVED;
+        } else if (op != BPF_JMP_JA && op != BPF_JMP_EXIT
+                   && BPF_SRC(in->code) == BPF_SRC_X && (*regs & (d | sb))) {
+            *regs |= d | sb;
+        }
+        break;
+    default:
+        break;
+    }
+    return true;
+}
+
+/* The values of registers `regs` and stack slots `slots` of the innermost
+ * frame of st matter: trace them back through st's history and mark them
+ * in every stored ancestor. */
+static void
+mark_precise(struct env *env, struct vstate *st, uint16_t regs,
+             uint64_t slots)
+{
+    struct vstate *cur = st;
+    int depth = st->nframes;
+
+    regs &= (uint16_t) ~RBIT(10);
+    if (env->hist_lost) {
+        mark_all_precise(st->parent);
+        return;
+    }
+    while (regs || slots) {
+        struct vstate *p;
+        struct frame *f;
+        uint32_t i;
+        int r;
+
+        for (i = cur->nhist; i-- > 0;) {
+            if (!backtrack_insn(env, &cur->hist[i], &regs, &slots)) {
+                mark_all_precise(cur->parent);
+                return;
+            }
+            if (!regs && !slots) {
+                return;
+            }
+        }
+        p = cur->parent;
+        if (!p) {
+            return;
+        }
+        if (p->all_precise) {
+            return;
+        }
+        if (p->nframes != depth) {
+            mark_all_precise(p);
+            return;
+        }
+        f = p->frames[depth - 1];
+        for (r = 0; r < BPF_NREGS; r++) {
+            if (!(regs & RBIT(r))) {
+                continue;
+            }
+            if (f->regs[r].type != SCALAR || f->regs[r].precise) {
+                /* Done before (or not a scalar): nothing new above. */
+                regs &= (uint16_t) ~RBIT(r);
+            } else {
+                f->regs[r].precise = true;
+            }
+        }
+        for (r = 0; r < 64; r++) {
+            if (!(slots & (1ull << r))) {
+                continue;
+            }
+            if ((uint32_t) r * 8 >= f->stack_size
+                || f->slot_type[r * 8] != STK_SPILL
+                || f->spills[r].type != SCALAR || f->spills[r].precise) {
+                slots &= ~(1ull << r);
+            } else {
+                f->spills[r].precise = true;
+            }
+        }
+        cur = p;
+    }
+}
+
+/* cur was pruned by old: what old's future needed, cur's past must give. */
+static void
+propagate_precision(struct env *env, const struct vstate *old,
+                    struct vstate *cur)
+{
+    const struct frame *f;
+    uint16_t regs = 0;
+    uint64_t slots = 0;
+    int i;
+
+    if (old->all_precise) {
+        mark_all_precise(cur->parent);
+        return;
+    }
+    for (i = 0; i + 1 < old->nframes; i++) {
+        const struct frame *of = old->frames[i];
+        int r;
+
+        for (r = 0; r < BPF_NREGS; r++) {
+            if (of->regs[r].type == SCALAR && of->regs[r].precise) {
+                mark_all_precise(cur->parent);
+                return;
+            }
+        }
+        for (r = 0; r < (int) of->stack_size / 8; r++) {
+            if (of->slot_type[r * 8] == STK_SPILL && of->spills[r].precise) {
+                mark_all_precise(cur->parent);
+                return;
+            }
+        }
+    }
+    f = old->frames[old->nframes - 1];
+    for (i = 0; i < BPF_NREGS; i++) {
+        if (f->regs[i].type == SCALAR && f->regs[i].precise) {
+            regs |= RBIT(i);
+        }
+    }
+    for (i = 0; i < (int) f->stack_size / 8 && i < 64; i++) {
+        if (f->slot_type[i * 8] == STK_SPILL && f->spills[i].precise) {
+            slots |= 1ull << i;
+        }
+    }
+    if (regs || slots) {
+        mark_precise(env, cur, regs, slots);
+    }
+}
+
+static void
+clear_precise(struct vstate *st)
+{
+    FOR_EACH_REG(st, r, {
+        r->precise = false;
+    });
+    st->all_precise = false;
 }
 
 /* States stored at an instruction are bucketed by the constant value of
@@ -1937,8 +2204,8 @@ find_bucket(struct env *env, int insn, uint64_t val, bool create)
     return b;
 }
 
-/* Picks the key of instruction insn: the live, value-relevant register or
- * spilled slot with the most distinct constants among the wild states. */
+/* Picks the key of instruction insn: the live register or spilled slot
+ * with the most distinct constants among the wild states. */
 static void
 choose_key(struct env *env, int insn)
 {
@@ -1951,8 +2218,7 @@ choose_key(struct env *env, int insn)
         int nv = 0, i;
 
         if (cand < BPF_NREGS && (cand == 10
-                                 || !(env->live[insn] & RBIT(cand))
-                                 || !(env->prec[insn] & RBIT(cand)))) {
+                                 || !(env->live[insn] & RBIT(cand)))) {
             continue;
         }
         for (sl = env->visited[insn]; sl && nv < KEY_CHOOSE_AT;
@@ -2020,6 +2286,7 @@ scan_states(struct env *env, struct vstate **head, struct vstate *cur)
             continue;
         }
         if (states_subsumed(env, sl, cur, false)) {
+            propagate_precision(env, sl, cur);
             sl->hits++;
             if (env->stats) {
                 env->stats->states_pruned++;
@@ -2084,6 +2351,8 @@ is_state_visited(struct env *env, struct vstate *cur)
         return verr(env, ENOMEM, insn, "out of memory");
     }
     head = keyed ? &b->head : &env->visited[insn];
+    clear_precise(copy);
+    cur->nhist = 0;     /* the copy keeps the history up to here */
     copy->parent = cur->parent;
     copy->branches = 1;
     copy->next = *head;
@@ -2250,6 +2519,9 @@ check_stack_write(struct env *env, struct vstate *st, int regno,
         uint32_t k = (uint32_t) (-lo - 1) / 8;
         int b;
 
+        if (p->frameno == st->nframes - 1) {
+            hist_note(st, st->insn, HIST_SPILL, k);
+        }
         for (b = 0; b < 8; b++) {
             f->slot_type[k * 8 + b] = STK_SPILL;
         }
@@ -2292,6 +2564,8 @@ check_stack_read(struct env *env, struct vstate *st, int regno,
 
         if (k * 8 < f->stack_size && f->slot_type[k * 8] == STK_SPILL) {
             *dst = f->spills[k];
+            hist_note(st, st->insn, p->frameno == st->nframes - 1
+                                    ? HIST_FILL : HIST_FOREIGN_FILL, k);
             return 0;
         }
     }
@@ -2540,23 +2814,19 @@ static int
 printf_conversions(const struct env *env, const struct reg *r)
 {
     const uint8_t *ro = env->prog->rodata;
-    size_t len = env->prog->rodata_len, o;
-    int n = 0;
+    size_t len = env->prog->rodata_len;
+    size_t o;
 
     if (r->type != PTR_RODATA || r->umin != r->umax || !ro || r->off < 0) {
         return 5;
     }
-    for (o = (size_t) (r->off + (int64_t) r->umin); o < len && ro[o]; o++) {
-        if (ro[o] != '%') {
-            continue;
-        }
-        if (o + 1 < len && ro[o + 1] == '%') {
-            o++;
-            continue;
-        }
-        n++;
+    o = (size_t) (r->off + (int64_t) r->umin);
+    if (o >= len) {
+        return 5;
     }
-    return n;
+    /* The same parser oko_printf uses at run time: only the arguments it
+     * will read need to be initialised. */
+    return bpf_printf_nargs((const char *) ro + o, len - o);
 }
 
 static int
@@ -2627,6 +2897,7 @@ do_helper_call(struct env *env, struct vstate *st, const struct bpf_inst *in)
                 return verr(env, EACCES, st->insn, "r%d: size without "
                             "memory", regno);
             }
+            mark_precise(env, st, RBIT(regno), 0);
             ret = check_helper_mem(env, st, mem_reg, r->umax, "memory "
                                    "argument");
             if (ret) {
@@ -2726,6 +2997,10 @@ do_ptr_alu(struct env *env, struct vstate *st, const struct bpf_inst *in,
     ptr = ptr_is_dst ? dst : src;
     sc = ptr_is_dst ? src : dst;
     pregno = ptr_is_dst ? in->dst : in->src;
+    if (sc->type == SCALAR && (!ptr_is_dst || BPF_SRC(in->code) == BPF_SRC_X)) {
+        /* The pointer's offset depends on the scalar's value. */
+        mark_precise(env, st, RBIT(ptr_is_dst ? in->src : in->dst), 0);
+    }
     if (op != BPF_ALU_ADD && !(op == BPF_ALU_SUB && ptr_is_dst)) {
         return verr(env, EACCES, st->insn, "r%d: pointer arithmetic other "
                     "than adding or subtracting a scalar", pregno);
@@ -3424,6 +3699,14 @@ do_cond_jump(struct env *env, struct vstate *st, const struct bpf_inst *in,
         }
     }
 
+    if (a->type == SCALAR && b->type == SCALAR
+        && (taken >= 0 || a->id == LEN_ID || b->id == LEN_ID)) {
+        /* The branch is decided by, or the length learns from, the
+         * values compared. */
+        mark_precise(env, st, (uint16_t) (RBIT(in->dst)
+                                          | (bregno >= 0 ? RBIT(bregno) : 0)),
+                     0);
+    }
     if (taken == 1 || taken == 0) {
         if (taken) {
             st->insn = target;
@@ -3445,6 +3728,11 @@ do_cond_jump(struct env *env, struct vstate *st, const struct bpf_inst *in,
         alive_t = apply_cond(tst, in->dst, bregno, b, op, false, is32);
         alive_f = apply_cond(st, in->dst, bregno, b, nop,
                              op == BPF_JMP_JSET, is32);
+        if ((!alive_t || !alive_f) && a->type == SCALAR && b->type == SCALAR) {
+            mark_precise(env, st, (uint16_t) (RBIT(in->dst)
+                                              | (bregno >= 0 ? RBIT(bregno)
+                                                             : 0)), 0);
+        }
         if (!alive_t) {
             env->npending--;
             path_done(tst);
@@ -3498,6 +3786,7 @@ do_call(struct env *env, struct vstate *st, const struct bpf_inst *in)
     if (!callee) {
         return verr(env, ENOMEM, st->insn, "out of memory");
     }
+    hist_note(st, st->insn, HIST_FRAME, 0);
     callee->callsite = st->insn;
     callee->fstart = target;
     for (k = 1; k <= 5; k++) {
@@ -3534,6 +3823,7 @@ do_exit(struct env *env, struct vstate *st)
         return verr(env, EACCES, st->insn, "r0: pointer to the returning "
                     "function's stack");
     }
+    hist_note(st, st->insn, HIST_FRAME, 0);
     caller = st->frames[st->nframes - 2];
     caller->regs[0] = r0;
     for (k = 1; k <= 5; k++) {
@@ -3543,6 +3833,21 @@ do_exit(struct env *env, struct vstate *st)
     frame_free(fr);
     st->nframes--;
     return 0;
+}
+
+/* True if instructions idx and idx + 1 are "r <<= 32; r >>= 32" with
+ * nothing jumping between them. */
+static bool
+is_zext_pair(const struct env *env, int idx)
+{
+    const struct bpf_inst *a = &env->insns[idx], *b = a + 1;
+
+    return idx + 1 < env->n
+           && a->code == (BPF_CLS_ALU64 | BPF_ALU_LSH | BPF_SRC_K)
+           && a->imm == 32
+           && b->code == (BPF_CLS_ALU64 | BPF_ALU_RSH | BPF_SRC_K)
+           && b->imm == 32 && b->dst == a->dst
+           && !(env->flags[idx + 1] & (INSN_JTARGET | INSN_PRUNE));
 }
 
 /* Executes one instruction.  Returns 0 (continue at st->insn), 1 (the
@@ -3559,6 +3864,17 @@ step(struct env *env, struct vstate *st, struct vstate **other)
     switch (cls) {
     case BPF_CLS_ALU:
     case BPF_CLS_ALU64:
+        if (is_zext_pair(env, idx) && fr->regs[in->dst].type == SCALAR) {
+            /* r <<= 32; r >>= 32: the u32 cast of clang's older CPUs.  On
+             * a value below 2^32 it is the identity, links included. */
+            struct reg *d = &fr->regs[in->dst];
+
+            if (d->umax > UINT32_MAX) {
+                *d = reg_low32(d);
+            }
+            st->insn += 2;
+            return 0;
+        }
         ret = do_alu(env, st, in);
         if (ret) {
             return ret;
@@ -3746,6 +4062,7 @@ do_check(struct env *env)
                 continue;
             }
         }
+        hist_push(env, cur, cur->insn);
         ret = step(env, cur, &other);
         if (ret < 0) {
             break;
@@ -3893,7 +4210,6 @@ out:
     free(env.pending);
     free(env.idmap);
     free(env.live);
-    free(env.prec);
     free(env.flags);
     free(env.func_of);
     free(env.funcs);

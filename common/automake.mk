@@ -8,6 +8,7 @@ COMMON_SOURCES = \
 	common/flow_key.c \
 	common/flow_parse.c \
 	common/flow_format.c \
+	common/flow_file.c \
 	common/classifier.c \
 	common/emc.c
 

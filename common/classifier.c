@@ -8,8 +8,10 @@
  * Two halves:
  *
  * struct cls, the writer's master table: every flow of every OpenFlow
- * table in insertion order, each with an id (its insertion number).  Add,
- * delete and modify work on it in O(n); they are control-path operations.
+ * table in insertion order, each with an id (its insertion number), and a
+ * hash index on match identity.  Add is O(1) (it must find the flow it
+ * replaces); delete and modify scan in O(n); they are control-path
+ * operations.
  *
  * struct cls_snapshot, the readers' immutable lookup structure, rebuilt
  * from the master table after a batch of changes (O(n log n); about
@@ -67,6 +69,12 @@ struct cls {
     size_t n, cap;
     uint64_t next_id;
     uint64_t generation;
+    /* Index of flows by match identity (oko_flow_same_match()), so that
+     * an add finds the flow it replaces in O(1): open addressing, slots
+     * hold a flow's position + 1, at most half full.  Rebuilt after
+     * deletions, which move flows. */
+    uint32_t *index;
+    size_t index_mask;
 };
 
 /* A subtable: the rules of one table with one mask. */
@@ -153,7 +161,8 @@ cls_free_mem(const struct cls_allocator *a, void *p)
  * The master table
  * ------------------------------------------------------------------- */
 
-/* See oko_flow.h. */
+/* Creates an empty classifier whose snapshots come from alloc (copied; NULL
+ * for malloc).  Declared and documented in oko_flow.h. */
 struct cls *
 cls_create(const struct cls_allocator *alloc)
 {
@@ -171,11 +180,13 @@ cls_create(const struct cls_allocator *alloc)
     return cls;
 }
 
-/* See oko_flow.h. */
+/* Frees cls and its flows (not the snapshots built from it).  Declared and
+ * documented in oko_flow.h. */
 void
 cls_destroy(struct cls *cls)
 {
     if (cls) {
+        free(cls->index);
         free(cls->flows);
         free(cls);
     }
@@ -199,13 +210,61 @@ normalise(struct oko_flow *f)
     }
 }
 
-/* See oko_flow.h. */
+static uint32_t
+identity_hash(const struct oko_flow *f)
+{
+    uint32_t h = oko_flow_key_hash(&f->mask, f->filter_prog);
+
+    return oko_flow_key_hash(&f->key, h ^ ((uint32_t) f->priority << 8)
+                             ^ f->table);
+}
+
+/* Returns the slot of f's identity in the index: the one holding an equal
+ * flow, or the empty one where it would go. */
+static size_t
+index_find(const struct cls *cls, const struct oko_flow *f)
+{
+    size_t i = identity_hash(f) & cls->index_mask;
+
+    while (cls->index[i]
+           && !oko_flow_same_match(&cls->flows[cls->index[i] - 1].flow, f)) {
+        i = (i + 1) & cls->index_mask;
+    }
+    return i;
+}
+
+/* Rebuilds the index for at least min_flows flows.  Returns 0 or
+ * -ENOMEM (the old index is kept). */
+static int
+index_rebuild(struct cls *cls, size_t min_flows)
+{
+    size_t slots = 64, i;
+    uint32_t *index;
+
+    while (slots < 2 * min_flows) {
+        slots *= 2;
+    }
+    index = calloc(slots, sizeof *index);
+    if (!index) {
+        return -ENOMEM;
+    }
+    free(cls->index);
+    cls->index = index;
+    cls->index_mask = slots - 1;
+    for (i = 0; i < cls->n; i++) {
+        cls->index[index_find(cls, &cls->flows[i].flow)] = (uint32_t) i + 1;
+    }
+    return 0;
+}
+
+/* Adds flow to cls, or replaces the flow with the same match in place.
+ * Declared and documented in oko_flow.h. */
 int
 cls_add(struct cls *cls, const struct oko_flow *flow, char *err,
         size_t errlen)
 {
     struct oko_flow f = *flow;
-    size_t i;
+    size_t slot;
 
     if (f.table > OKO_TABLE_MAX) {
         if (err && errlen) {
@@ -222,12 +281,19 @@ cls_add(struct cls *cls, const struct oko_flow *flow, char *err,
         return -ENOSPC;
     }
     normalise(&f);
-    for (i = 0; i < cls->n; i++) {
-        if (oko_flow_same_match(&cls->flows[i].flow, &f)) {
-            cls->flows[i].flow = f;
-            cls->generation++;
-            return 1;
+    if (2 * (cls->n + 1) > cls->index_mask + 1 || !cls->index) {
+        if (index_rebuild(cls, cls->n + 1)) {
+            if (err && errlen) {
+                snprintf(err, errlen, "out of memory");
+            }
+            return -ENOMEM;
         }
+    }
+    slot = index_find(cls, &f);
+    if (cls->index[slot]) {
+        cls->flows[cls->index[slot] - 1].flow = f;
+        cls->generation++;
+        return 1;
     }
     if (cls->n == cls->cap) {
         size_t cap = cls->cap ? cls->cap * 2 : 64;
@@ -244,7 +310,7 @@ cls_add(struct cls *cls, const struct oko_flow *flow, char *err,
     }
     cls->flows[cls->n].flow = f;
     cls->flows[cls->n].id = cls->next_id++;
-    cls->n++;
+    cls->index[slot] = (uint32_t) ++cls->n;
     cls->generation++;
     return 0;
 }
@@ -263,7 +329,10 @@ selected(const struct oko_flow *flow, const struct oko_flow *sel, bool strict)
     return oko_flow_covered_by(flow, sel);
 }
 
-/* See oko_flow.h. */
+/* Deletes the flows sel selects: with strict, the one flow with the same
+ * match as sel (table, priority, match, filter_prog) whose cookie matches
+ * under sel->cookie_mask; otherwise every flow covered by sel (see
+ * oko_flow_covered_by()).  Declared and documented in oko_flow.h. */
 int
 cls_delete(struct cls *cls, const struct oko_flow *sel, bool strict)
 {
@@ -283,11 +352,19 @@ cls_delete(struct cls *cls, const struct oko_flow *sel, bool strict)
     cls->n = j;
     if (n) {
         cls->generation++;
+        /* Flows moved.  Without memory for a new index, drop it: the next
+         * add rebuilds it. */
+        if (index_rebuild(cls, cls->n)) {
+            free(cls->index);
+            cls->index = NULL;
+            cls->index_mask = 0;
+        }
     }
     return n;
 }
 
-/* See oko_flow.h. */
+/* Replaces the actions of the flows sel selects (same selection as
+ * cls_delete()) with sel's actions.  Declared and documented in oko_flow.h. */
 int
 cls_modify(struct cls *cls, const struct oko_flow *sel, bool strict)
 {
@@ -312,14 +389,17 @@ cls_modify(struct cls *cls, const struct oko_flow *sel, bool strict)
     return n;
 }
 
-/* See oko_flow.h. */
+/* Returns the number of flows in cls.  Declared and documented in
+ * oko_flow.h. */
 size_t
 cls_count(const struct cls *cls)
 {
     return cls->n;
 }
 
-/* See oko_flow.h. */
+/* Returns the flow at position *pos (0 to start) of cls in insertion order
+ * and advances *pos, or NULL at the end.  Declared and documented in
+ * oko_flow.h. */
 const struct oko_flow *
 cls_next(const struct cls *cls, size_t *pos)
 {
@@ -329,7 +409,8 @@ cls_next(const struct cls *cls, size_t *pos)
     return &cls->flows[(*pos)++].flow;
 }
 
-/* See oko_flow.h. */
+/* Returns the generation of cls: it increases on every change, and the next
+ * snapshot carries it.  Declared and documented in oko_flow.h. */
 uint64_t
 cls_generation(const struct cls *cls)
 {
@@ -349,22 +430,22 @@ kword(const struct oko_flow_key *k, size_t i)
     return w;
 }
 
-/* The hash of a key under a subtable's mask: only the mask's non-zero
- * words take part, so that the lookup reads only those.  One multiply per
- * word and a final fold (the high half of the product depends on every
- * input bit below it) is enough for a table whose entries are compared in
- * full anyway, and is about twice as fast as oko_flow_key_hash(). */
+/* The hash of a key under a subtable's mask (the terms of flow_priv.h):
+ * only the mask's non-zero words take part, so that the lookup reads only
+ * those.  The final fold is a plain xor of the halves, without the
+ * multiply of flow_hash_fold(): the table is at most half full and
+ * compares entries in full, and the multiply cost 12% of the 300-flow
+ * benchmark. */
 static inline uint32_t
 sub_hash(const struct cls_subtable *sub, const uint64_t *kw)
 {
-    uint64_t h = sub->n_words;
+    uint64_t h = 0;
     unsigned int i;
 
     for (i = 0; i < sub->n_words; i++) {
         unsigned int w = sub->words[i];
 
-        h = (h ^ (kw[w] & kword(&sub->mask, w))) * UINT64_C(0x9e3779b97f4a7c15);
-        h ^= h >> 29;
+        h += flow_hash_word(kw[w] & kword(&sub->mask, w), w);
     }
     return (uint32_t) (h ^ (h >> 32));
 }
@@ -432,7 +513,8 @@ align_up(size_t x)
     return (x + CLS_ALIGN - 1) & ~(size_t) (CLS_ALIGN - 1);
 }
 
-/* See oko_flow.h. */
+/* Builds a snapshot of the current flows of cls into one block from cls's
+ * allocator.  Declared and documented in oko_flow.h. */
 struct cls_snapshot *
 cls_snapshot_build(const struct cls *cls)
 {
@@ -617,7 +699,8 @@ nomem:
     return NULL;
 }
 
-/* See oko_flow.h. */
+/* Frees a snapshot made by cls_snapshot_build() with the same allocator.
+ * Declared and documented in oko_flow.h. */
 void
 cls_snapshot_free(struct cls_snapshot *snap, const struct cls_allocator *alloc)
 {
@@ -626,35 +709,41 @@ cls_snapshot_free(struct cls_snapshot *snap, const struct cls_allocator *alloc)
     }
 }
 
-/* See oko_flow.h. */
+/* Returns the generation of cls the snapshot was built from.  Declared and
+ * documented in oko_flow.h. */
 uint64_t
 cls_snapshot_generation(const struct cls_snapshot *snap)
 {
     return snap->generation;
 }
 
-/* See oko_flow.h. */
+/* Returns the size in bytes of the snapshot's block.  Declared and
+ * documented in oko_flow.h. */
 size_t
 cls_snapshot_size(const struct cls_snapshot *snap)
 {
     return snap->size;
 }
 
-/* See oko_flow.h. */
+/* Returns the number of rules in snap: rules are indexed 0..n-1, ordered by
+ * table, then lookup order (priority descending, then insertion).  Declared
+ * and documented in oko_flow.h. */
 uint32_t
 cls_snapshot_n_rules(const struct cls_snapshot *snap)
 {
     return snap->n_rules;
 }
 
-/* See oko_flow.h. */
+/* Returns the number of subtables (distinct masks per table) of snap.
+ * Declared and documented in oko_flow.h. */
 uint32_t
 cls_snapshot_n_subtables(const struct cls_snapshot *snap)
 {
     return snap->n_subtables;
 }
 
-/* See oko_flow.h. */
+/* Returns rule idx of snap (idx < cls_snapshot_n_rules()).  Declared and
+ * documented in oko_flow.h. */
 const struct cls_rule *
 cls_snapshot_rule(const struct cls_snapshot *snap, uint32_t idx)
 {
@@ -662,6 +751,49 @@ cls_snapshot_rule(const struct cls_snapshot *snap, uint32_t idx)
         ((const uint8_t *) snap + snap->rules_ofs);
 
     return &rules[idx];
+}
+
+struct id_idx {
+    uint64_t id;
+    uint32_t idx;
+};
+
+static int
+cmp_id(const void *a_, const void *b_)
+{
+    const struct id_idx *a = a_, *b = b_;
+
+    return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/* Maps the rules of snapshot from to those of snapshot to by flow id, so
+ * that per-rule state (counters, last-used times) survives a new
+ * generation: map[i] (an array of cls_snapshot_n_rules(from) entries) is
+ * set to the index in to of from's rule i, or UINT32_MAX if that flow is
+ * gone.  Declared and documented in oko_flow.h. */
+int
+cls_snapshot_map_rules(const struct cls_snapshot *from,
+                       const struct cls_snapshot *to, uint32_t *map)
+{
+    uint32_t n = to->n_rules, i;
+    struct id_idx *v = malloc((n ? n : 1) * sizeof *v);
+
+    if (!v) {
+        return -ENOMEM;
+    }
+    for (i = 0; i < n; i++) {
+        v[i].id = cls_snapshot_rule(to, i)->id;
+        v[i].idx = i;
+    }
+    qsort(v, n, sizeof *v, cmp_id);
+    for (i = 0; i < from->n_rules; i++) {
+        struct id_idx k = { cls_snapshot_rule(from, i)->id, 0 };
+        const struct id_idx *hit = bsearch(&k, v, n, sizeof *v, cmp_id);
+
+        map[i] = hit ? hit->idx : UINT32_MAX;
+    }
+    free(v);
+    return 0;
 }
 
 /* ---------------------------------------------------------------------
@@ -805,7 +937,11 @@ lookup(const struct cls_snapshot *snap, uint8_t table,
     return finish_chain(&c, best, best_rule, chain);
 }
 
-/* See oko_flow.h. */
+/* Looks the packet key up in table of snap and writes its filter chain (see
+ * struct cls_chain): every conditional flow whose other fields match and
+ * that comes before the first matching unconditional flow in lookup order
+ * (priority descending; equal priorities in insertion order), then that
+ * unconditional flow, if any.  Declared and documented in oko_flow.h. */
 int
 cls_lookup(const struct cls_snapshot *snap, uint8_t table,
            const struct oko_flow_key *key, struct cls_chain *chain)
@@ -815,7 +951,8 @@ cls_lookup(const struct cls_snapshot *snap, uint8_t table,
     return lookup(snap, table, key, chain, &probed);
 }
 
-/* See oko_flow.h. */
+/* Like cls_lookup(), and adds to stats how many subtables it probed.
+ * Declared and documented in oko_flow.h. */
 int
 cls_lookup_stats(const struct cls_snapshot *snap, uint8_t table,
                  const struct oko_flow_key *key, struct cls_chain *chain,
@@ -829,7 +966,9 @@ cls_lookup_stats(const struct cls_snapshot *snap, uint8_t table,
     return r;
 }
 
-/* See oko_flow.h. */
+/* The same as cls_lookup() by a linear scan of every rule: the reference
+ * the tests compare against, and a fallback for debugging.  Declared and
+ * documented in oko_flow.h. */
 int
 cls_lookup_linear(const struct cls_snapshot *snap, uint8_t table,
                   const struct oko_flow_key *key, struct cls_chain *chain)

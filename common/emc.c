@@ -36,12 +36,14 @@ struct emc_entry {
 
 struct cls_emc {
     uint32_t set_mask;
-    uint32_t pad;
+    uint32_t insert_inv_prob;   /* cache one miss in this many; 0: none */
+    uint64_t rng;               /* xorshift state for insert_inv_prob */
     struct cls_emc_stats stats;
     struct emc_entry *entries;
 };
 
-/* See oko_flow.h. */
+/* Creates a cache of n_entries (a power of two >= 2) entries.  Declared and
+ * documented in oko_flow.h. */
 struct cls_emc *
 cls_emc_create(uint32_t n_entries)
 {
@@ -65,10 +67,12 @@ cls_emc_create(uint32_t n_entries)
     }
     memset(emc->entries, 0, (size_t) n_entries * sizeof *emc->entries);
     emc->set_mask = n_entries / EMC_WAYS - 1;
+    emc->insert_inv_prob = 1;
+    emc->rng = UINT64_C(0x2545f4914f6cdd1d);
     return emc;
 }
 
-/* See oko_flow.h. */
+/* Frees emc.  Declared and documented in oko_flow.h. */
 void
 cls_emc_destroy(struct cls_emc *emc)
 {
@@ -78,7 +82,29 @@ cls_emc_destroy(struct cls_emc *emc)
     }
 }
 
-/* See oko_flow.h. */
+/* Makes cls_emc_classify() cache only about one miss in inv_prob (1, the
+ * default: every miss; 0: none), as OVS does with emc-insert-inv-prob.
+ * Declared and documented in oko_flow.h. */
+void
+cls_emc_set_insert_inv_prob(struct cls_emc *emc, uint32_t inv_prob)
+{
+    emc->insert_inv_prob = inv_prob;
+}
+
+/* Returns true if this miss should be cached. */
+static inline bool
+should_insert(struct cls_emc *emc)
+{
+    if (emc->insert_inv_prob <= 1) {
+        return emc->insert_inv_prob == 1;
+    }
+    emc->rng ^= emc->rng << 13;
+    emc->rng ^= emc->rng >> 7;
+    emc->rng ^= emc->rng << 17;
+    return emc->rng % emc->insert_inv_prob == 0;
+}
+
+/* Empties emc.  Declared and documented in oko_flow.h. */
 void
 cls_emc_flush(struct cls_emc *emc)
 {
@@ -100,7 +126,9 @@ key_equal(const struct oko_flow_key *a, const struct oko_flow_key *b)
     return d == 0;
 }
 
-/* See oko_flow.h. */
+/* Returns the cached chain of key (whose oko_flow_key_hash(key, 0) is hash)
+ * in table for generation, or NULL on a miss.  Declared and documented in
+ * oko_flow.h. */
 const struct cls_chain *
 cls_emc_lookup(struct cls_emc *emc, uint64_t generation, uint8_t table,
                const struct oko_flow_key *key, uint32_t hash)
@@ -121,7 +149,9 @@ cls_emc_lookup(struct cls_emc *emc, uint64_t generation, uint8_t table,
     return NULL;
 }
 
-/* See oko_flow.h. */
+/* Caches chain as the result of key (whose oko_flow_key_hash(key, 0) is
+ * hash) in table for generation, evicting a stale entry or the older of the
+ * two candidates.  Declared and documented in oko_flow.h. */
 void
 cls_emc_insert(struct cls_emc *emc, uint64_t generation, uint8_t table,
                const struct oko_flow_key *key, uint32_t hash,
@@ -152,14 +182,15 @@ cls_emc_insert(struct cls_emc *emc, uint64_t generation, uint8_t table,
     victim->chain = *chain;
 }
 
-/* See oko_flow.h. */
+/* Returns emc's counters.  Declared and documented in oko_flow.h. */
 void
 cls_emc_get_stats(const struct cls_emc *emc, struct cls_emc_stats *st)
 {
     *st = emc->stats;
 }
 
-/* See oko_flow.h. */
+/* Looks key up in emc and, on a miss, in snap (cls_lookup()), caching the
+ * result.  Declared and documented in oko_flow.h. */
 int
 cls_emc_classify(struct cls_emc *emc, const struct cls_snapshot *snap,
                  uint8_t table, const struct oko_flow_key *key,
@@ -176,7 +207,7 @@ cls_emc_classify(struct cls_emc *emc, const struct cls_snapshot *snap,
     }
     r = cls_lookup(snap, table, key, scratch);
     *chain = scratch;
-    if (r >= 0) {
+    if (r >= 0 && should_insert(emc)) {
         cls_emc_insert(emc, gen, table, key, hash, scratch);
     }
     return r;

@@ -19,7 +19,8 @@
 #include <stdio.h>
 #include <string.h>
 
-/* See flow_priv.h. */
+/* Appends printf-formatted text to b.  Declared and documented in
+ * flow_priv.h. */
 void
 fmt_put(struct fmt_buf *b, const char *fmt, ...)
 {
@@ -47,7 +48,9 @@ prefix_len32(uint32_t mask)
     return mask ? 32 - __builtin_popcount(inv) : 0;
 }
 
-/* See flow_priv.h. */
+/* Appends the text form of an IPv4 address (host order) with an optional
+ * mask (CIDR length when contiguous) to b.  Declared and documented in
+ * flow_priv.h. */
 void
 fmt_ipv4(struct fmt_buf *b, uint32_t addr, uint32_t mask)
 {
@@ -66,7 +69,8 @@ fmt_ipv4(struct fmt_buf *b, uint32_t addr, uint32_t mask)
     }
 }
 
-/* See flow_priv.h. */
+/* Appends an IPv6 address with an optional mask to b.  Declared and
+ * documented in flow_priv.h. */
 void
 fmt_ipv6(struct fmt_buf *b, const uint8_t addr[16], const uint8_t mask[16])
 {
@@ -105,7 +109,8 @@ fmt_ipv6(struct fmt_buf *b, const uint8_t addr[16], const uint8_t mask[16])
     }
 }
 
-/* See flow_priv.h. */
+/* Appends a MAC address with an optional mask to b.  Declared and
+ * documented in flow_priv.h. */
 void
 fmt_mac(struct fmt_buf *b, const uint8_t mac[6], const uint8_t mask[6])
 {
@@ -296,6 +301,13 @@ fmt_match(struct fmt_buf *b, bool *first, const struct oko_flow_key *k,
         case FK_IPV6:
             fmt_ipv6(b, kp, mp);
             break;
+        case FK_PORT:
+            if (k->in_port == OKO_PORT_LOCAL) {
+                fmt_put(b, "LOCAL");
+            } else {
+                fmt_put(b, "%u", k->in_port);
+            }
+            break;
         default: {
             uint32_t v = get_int(k, fd), mv = get_int(m, fd);
             uint32_t full = fd->size == 4 ? UINT32_MAX
@@ -421,7 +433,8 @@ fmt_action(struct fmt_buf *b, const struct oko_flow *f,
     }
 }
 
-/* See oko_flow.h. */
+/* Formats only the actions of flow ("drop", "output:2,CONTROLLER:65535",
+ * ...) into buf like snprintf.  Declared and documented in oko_flow.h. */
 int
 oko_flow_format_actions(const struct oko_flow *flow, char *buf, size_t size)
 {
@@ -443,7 +456,10 @@ oko_flow_format_actions(const struct oko_flow *flow, char *buf, size_t size)
     return (int) b.len;
 }
 
-/* See oko_flow.h. */
+/* Formats flow in the syntax oko_flow_parse() reads (so that parsing the
+ * text gives back an equal flow) into buf like snprintf: returns the length
+ * the full text needs; the text is truncated if that is >= size.  Declared
+ * and documented in oko_flow.h. */
 int
 oko_flow_format(const struct oko_flow *flow, char *buf, size_t size)
 {
@@ -492,7 +508,10 @@ oko_flow_format(const struct oko_flow *flow, char *buf, size_t size)
     return (int) b.len;
 }
 
-/* See oko_flow.h. */
+/* Formats key as a flow match (every field that is relevant for its
+ * protocol, no actions) into buf like snprintf: returns the length the full
+ * text needs; the text is truncated if that is >= size.  Declared and
+ * documented in oko_flow.h. */
 int
 oko_flow_key_format(const struct oko_flow_key *key, char *buf, size_t size)
 {

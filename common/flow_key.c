@@ -32,34 +32,37 @@ word(const struct oko_flow_key *k, size_t i)
     return w;
 }
 
-/* See oko_flow.h. */
+/* Returns a 32-bit hash of every word of key, seeded with basis.  Declared
+ * and documented in oko_flow.h. */
 uint32_t
 oko_flow_key_hash(const struct oko_flow_key *key, uint32_t basis)
 {
-    uint64_t h = basis;
-    size_t i;
+    uint64_t h = (uint64_t) basis * UINT64_C(0x9e3779b97f4a7c15);
+    unsigned int i;
 
     for (i = 0; i < OKO_FLOW_KEY_WORDS; i++) {
-        h = flow_hash_mix(h, word(key, i));
+        h += flow_hash_word(word(key, i), i);
     }
-    return flow_hash_finish(h);
+    return flow_hash_fold(h);
 }
 
-/* See oko_flow.h. */
+/* Returns a 32-bit hash of key & mask, seeded with basis: equal for two
+ * keys that are equal under mask.  Declared and documented in oko_flow.h. */
 uint32_t
 oko_flow_key_hash_masked(const struct oko_flow_key *key,
                          const struct oko_flow_key *mask, uint32_t basis)
 {
-    uint64_t h = basis;
-    size_t i;
+    uint64_t h = (uint64_t) basis * UINT64_C(0x9e3779b97f4a7c15);
+    unsigned int i;
 
     for (i = 0; i < OKO_FLOW_KEY_WORDS; i++) {
-        h = flow_hash_mix(h, word(key, i) & word(mask, i));
+        h += flow_hash_word(word(key, i) & word(mask, i), i);
     }
-    return flow_hash_finish(h);
+    return flow_hash_fold(h);
 }
 
-/* See oko_flow.h. */
+/* Returns true if key, under mask, equals match (which must already be
+ * masked).  Declared and documented in oko_flow.h. */
 bool
 oko_flow_key_match(const struct oko_flow_key *key,
                    const struct oko_flow_key *match,
@@ -74,7 +77,9 @@ oko_flow_key_match(const struct oko_flow_key *key,
     return diff == 0;
 }
 
-/* See oko_flow.h. */
+/* Returns true if a and b have the same match: table, priority, mask,
+ * masked key and filter_prog (the identity of a flow in OpenFlow's add and
+ * strict delete).  Declared and documented in oko_flow.h. */
 bool
 oko_flow_same_match(const struct oko_flow *a, const struct oko_flow *b)
 {
@@ -84,7 +89,12 @@ oko_flow_same_match(const struct oko_flow *a, const struct oko_flow *b)
            && !memcmp(&a->key, &b->key, sizeof a->key);
 }
 
-/* See oko_flow.h. */
+/* Returns true if flow falls under the non-strict selector sel (as an
+ * OpenFlow non-strict delete or modify): sel's table is flow's or
+ * OKO_TABLE_ALL, flow's mask covers sel's mask, flow's key equals sel's key
+ * under sel's mask, the cookies are equal under sel->cookie_mask, and
+ * sel->filter_prog is 0 or equal to flow's.  Declared and documented in
+ * oko_flow.h. */
 bool
 oko_flow_covered_by(const struct oko_flow *flow, const struct oko_flow *sel)
 {
@@ -114,7 +124,8 @@ oko_flow_covered_by(const struct oko_flow *flow, const struct oko_flow *sel)
     return true;
 }
 
-/* See oko_flow.h. */
+/* Returns true if flow (a complete flow) matches the packet key, ignoring
+ * its filter program.  Declared and documented in oko_flow.h. */
 bool
 oko_flow_matches_key(const struct oko_flow *flow,
                      const struct oko_flow_key *key)

@@ -35,7 +35,7 @@
  * field as the user wrote it.  The formatter uses the first name of each
  * field (see flow_format.c). */
 const struct fld flow_fields[] = {
-    FLD("in_port", FK_INT, PR_NONE, 0, in_port, OKO_PORT_MAX),
+    FLD("in_port", FK_PORT, PR_NONE, 0, in_port, OKO_PORT_MAX),
     FLD("dl_src", FK_MAC, PR_NONE, 1, eth_src, 0),
     FLD("eth_src", FK_MAC, PR_NONE, 1, eth_src, 0),
     FLD("dl_dst", FK_MAC, PR_NONE, 1, eth_dst, 0),
@@ -123,7 +123,8 @@ proto_is(const struct oko_flow *f, uint8_t proto)
            && f->mask.ip_proto == 0xff && f->key.ip_proto == proto;
 }
 
-/* See flow_priv.h. */
+/* Returns true if the match of flow (key and mask) satisfies prereq.
+ * Declared and documented in flow_priv.h. */
 bool
 flow_prereq_ok(const struct oko_flow *f, enum fld_prereq prereq)
 {
@@ -161,7 +162,8 @@ flow_prereq_ok(const struct oko_flow *f, enum fld_prereq prereq)
     return false;
 }
 
-/* See flow_priv.h. */
+/* Returns the phrase that follows "FIELD requires " for prereq.  Declared
+ * and documented in flow_priv.h. */
 const char *
 flow_prereq_text(enum fld_prereq prereq)
 {
@@ -496,7 +498,8 @@ parse_frag(struct pctx *c, const char *name, const char *s, uint32_t *v,
     } kw[] = {
         { "no", 0, OKO_FLOW_FRAG_ANY },
         { "yes", OKO_FLOW_FRAG_ANY, OKO_FLOW_FRAG_ANY },
-        { "first", OKO_FLOW_FRAG_ANY, OKO_FLOW_FRAG_ANY | OKO_FLOW_FRAG_LATER },
+        { "first", OKO_FLOW_FRAG_ANY,
+          OKO_FLOW_FRAG_ANY | OKO_FLOW_FRAG_LATER },
         { "later", OKO_FLOW_FRAG_ANY | OKO_FLOW_FRAG_LATER,
           OKO_FLOW_FRAG_ANY | OKO_FLOW_FRAG_LATER },
         { "not_later", 0, OKO_FLOW_FRAG_LATER },
@@ -545,6 +548,17 @@ parse_field(struct pctx *c, const struct fld *fd, char *value)
         }
         return conflict(c, put_int(f, fd->ofs, fd->size, (uint32_t) v,
                                    (uint32_t) m));
+    case FK_PORT:
+        if (!strcasecmp(value, "local")) {
+            v = OKO_PORT_LOCAL;
+        } else {
+            r = parse_num(c, fd->name, value, fd->max, &v);
+            if (r) {
+                return r;
+            }
+        }
+        return conflict(c, put_int(f, fd->ofs, fd->size, (uint32_t) v,
+                                   UINT32_MAX));
     case FK_MAC: {
         uint8_t mac[6], mmask[6];
 
@@ -780,7 +794,7 @@ parse_token(struct pctx *c, char *tok)
         return parse_field(c, &flow_fields[i], value);
     }
     if (!strcmp(tok, "actions")) {
-        return perr(c, "internal error: actions not last");
+        return perr(c, "expected actions=ACTION[,ACTION...]");
     }
     return perr(c, "unknown field \"%s\"", tok);
 }
@@ -1216,7 +1230,9 @@ parse_actions(struct pctx *c, char *copy, char *s)
  * The line
  * ------------------------------------------------------------------- */
 
-/* See oko_flow.h. */
+/* Parses one flow in the ovs-ofctl-like syntax of oko-tool and flow files
+ * into flow, checking values, ranges and prerequisites; errors name the
+ * token and its position.  Declared and documented in oko_flow.h. */
 int
 oko_flow_parse(const char *str, unsigned int flags, struct oko_flow *flow,
                char *err, size_t errlen)

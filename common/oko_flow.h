@@ -283,8 +283,8 @@ struct cls_allocator {
     void *ctx;
 };
 
-/* The longest filter chain a lookup returns: up to CLS_CHAIN_MAX - 1
- * conditional flows and the unconditional flow that ends the chain. */
+/* The longest filter chain a lookup returns, in rules: the conditional
+ * flows and, unless the chain ends in a miss, the unconditional flow. */
 #define CLS_CHAIN_MAX 15
 
 /* The result of a lookup: the packet's filter chain.  rules[] are indexes
@@ -327,8 +327,8 @@ void cls_destroy(struct cls *cls);
 /* Adds flow (flow->table 0..254).  A flow with the same match (see
  * oko_flow_same_match()) is replaced in place: it keeps its id and its
  * position among equal-priority flows, and takes the new actions, cookie
- * and timeouts.  Returns 0 when added, 1 when replaced, -EINVAL (with a
- * message) for a bad table, -ENOMEM. */
+ * and timeouts.  Returns 0 when added, 1 when replaced, or (with a
+ * message) -EINVAL for a bad table, -ENOSPC beyond 2^21 flows, -ENOMEM. */
 int cls_add(struct cls *cls, const struct oko_flow *flow, char *err,
             size_t errlen);
 
@@ -382,6 +382,14 @@ uint32_t cls_snapshot_n_subtables(const struct cls_snapshot *snap);
 const struct cls_rule *cls_snapshot_rule(const struct cls_snapshot *snap,
                                          uint32_t idx);
 
+/* Maps the rules of snapshot from to those of snapshot to by flow id, so
+ * that per-rule state (counters, last-used times) survives a new
+ * generation: map[i] (an array of cls_snapshot_n_rules(from) entries) is
+ * set to the index in to of from's rule i, or UINT32_MAX if that flow is
+ * gone.  Returns 0 or -ENOMEM. */
+int cls_snapshot_map_rules(const struct cls_snapshot *from,
+                           const struct cls_snapshot *to, uint32_t *map);
+
 /* Looks the packet key up in table of snap and writes its filter chain
  * (see struct cls_chain): every conditional flow whose other fields match
  * and that comes before the first matching unconditional flow in lookup
@@ -410,6 +418,15 @@ int cls_lookup_stats(const struct cls_snapshot *snap, uint8_t table,
                      const struct oko_flow_key *key, struct cls_chain *chain,
                      struct cls_lookup_stats *stats);
 
+/* Reads the flow file at path (one flow per line in the syntax of
+ * oko_flow_parse(); '#' starts a comment; blank lines are ignored) and adds
+ * its flows to cls with cls_add(), in file order.  Every line is parsed
+ * before any flow is added, so a file with an error changes nothing.
+ * Returns the number of lines that held a flow, or a negative errno with
+ * "PATH:LINE: message" in err. */
+int oko_flow_file_load(const char *path, struct cls *cls, char *err,
+                       size_t errlen);
+
 /* ---------------------------------------------------------------------
  * Exact-match cache
  * ------------------------------------------------------------------- */
@@ -427,6 +444,13 @@ struct cls_emc *cls_emc_create(uint32_t n_entries);
 
 /* Frees emc. */
 void cls_emc_destroy(struct cls_emc *emc);
+
+/* Makes cls_emc_classify() cache a computed chain only once in about
+ * inv_prob misses (1, the default, caches every one), as OVS's
+ * emc-insert-inv-prob: with more active flows than entries, caching every
+ * miss only churns the cache, while flows with many packets still get in
+ * soon.  0 disables insertion. */
+void cls_emc_set_insert_inv_prob(struct cls_emc *emc, uint32_t inv_prob);
 
 /* Returns the cached chain of key (whose oko_flow_key_hash(key, 0) is
  * hash) in table for generation, or NULL on a miss.  The pointer is valid

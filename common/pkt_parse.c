@@ -227,7 +227,9 @@ parse_arp(const uint8_t *p, uint32_t ofs, uint32_t len,
     return 0;
 }
 
-/* See oko_flow.h. */
+/* Parses the frame of len bytes that came in on in_port into key (every
+ * field written) and, if layout is not NULL, its header offsets.  Declared
+ * and documented in oko_flow.h. */
 int
 oko_pkt_parse(const uint8_t *frame, uint32_t len, uint32_t in_port,
               struct oko_flow_key *key, struct oko_pkt_layout *layout)

@@ -78,7 +78,7 @@ tests/progs/%.o: $(top_srcdir)/tests/progs/%.c $(top_srcdir)/include/oko_helpers
 	$(AM_V_GEN)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 check_DATA = $(TEST_PROG_OBJS) $(EXAMPLE_OBJS) $(PCAPS)
 CLEANFILES += $(TEST_PROG_OBJS)
-EXTRA_DIST += $(TEST_PROG_NAMES:%=tests/progs/%.c) tests/vm
+EXTRA_DIST += $(TEST_PROG_NAMES:%=tests/progs/%.c) tests/vm tests/verifier
 
 # End-to-end tests through the tools, as users run them.
 SHELL_TESTS = \

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
@@ -985,6 +986,171 @@ test_iteration(void)
     cls_destroy(cls);
 }
 
+static void
+test_map_rules(void)
+{
+    struct cls *cls = cls_create(NULL);
+    struct cls_snapshot *a, *b;
+    uint32_t *map, i, j, kept = 0, gone = 0;
+    struct oko_flow sel;
+    int k;
+
+    for (k = 0; k < 300; k++) {
+        struct oko_flow f = random_flow(2);
+
+        cls_add(cls, &f, NULL, 0);
+    }
+    a = cls_snapshot_build(cls);
+    memset(&sel, 0, sizeof sel);
+    sel.table = 1;
+    CU_ASSERT(cls_delete(cls, &sel, false) > 0);
+    for (k = 0; k < 50; k++) {
+        struct oko_flow f = random_flow(2);
+
+        cls_add(cls, &f, NULL, 0);
+    }
+    b = cls_snapshot_build(cls);
+    map = calloc(cls_snapshot_n_rules(a), sizeof *map);
+    CU_ASSERT_FATAL(map != NULL);
+    CU_ASSERT_EQUAL(cls_snapshot_map_rules(a, b, map), 0);
+    for (i = 0; i < cls_snapshot_n_rules(a); i++) {
+        const struct cls_rule *ra = cls_snapshot_rule(a, i);
+
+        if (map[i] != UINT32_MAX) {
+            CU_ASSERT_EQUAL(cls_snapshot_rule(b, map[i])->id, ra->id);
+            CU_ASSERT(!memcmp(&cls_snapshot_rule(b, map[i])->flow.key,
+                              &ra->flow.key, sizeof ra->flow.key));
+            kept++;
+        } else {
+            for (j = 0; j < cls_snapshot_n_rules(b); j++) {
+                CU_ASSERT(cls_snapshot_rule(b, j)->id != ra->id);
+            }
+            /* Only table-1 flows were deleted. */
+            CU_ASSERT_EQUAL(ra->flow.table, 1);
+            gone++;
+        }
+    }
+    CU_ASSERT(kept > 0);
+    CU_ASSERT(gone > 0);
+    free(map);
+    cls_snapshot_free(a, NULL);
+    cls_snapshot_free(b, NULL);
+    cls_destroy(cls);
+}
+
+/* Many flows: adds and replacements go through the master table's index
+ * (a linear search would take minutes under ASan here). */
+static void
+test_many_flows(void)
+{
+    struct cls *cls = cls_create(NULL);
+    struct cls_snapshot *snap;
+    struct cls_chain c;
+    struct oko_flow f, sel;
+    int i, replaced = 0, n;
+
+    memset(&f, 0, sizeof f);
+    f.mask.in_port = UINT32_MAX;
+    f.mask.tp_dst = 0xffff;
+    for (i = 0; i < 50000; i++) {
+        f.key.in_port = (uint32_t) i % 1000;
+        f.key.tp_dst = (uint16_t) (i / 1000);
+        f.priority = (uint16_t) (i % 7);
+        CU_ASSERT_EQUAL_FATAL(cls_add(cls, &f, NULL, 0), 0);
+    }
+    /* The same matches again, with new actions: all replaced. */
+    f.n_actions = 1;
+    f.actions[0].type = OKO_ACT_OUTPUT;
+    f.actions[0].arg = 7;
+    for (i = 0; i < 50000; i++) {
+        f.key.in_port = (uint32_t) i % 1000;
+        f.key.tp_dst = (uint16_t) (i / 1000);
+        f.priority = (uint16_t) (i % 7);
+        replaced += cls_add(cls, &f, NULL, 0) == 1;
+    }
+    CU_ASSERT_EQUAL(replaced, 50000);
+    CU_ASSERT_EQUAL(cls_count(cls), 50000);
+    /* Delete a tenth, then re-add: new flows again. */
+    memset(&sel, 0, sizeof sel);
+    sel.table = OKO_TABLE_ALL;
+    sel.mask.tp_dst = 0xffff;
+    for (i = 0; i < 5; i++) {
+        sel.key.tp_dst = (uint16_t) i;
+        CU_ASSERT_EQUAL(cls_delete(cls, &sel, false), 1000);
+    }
+    CU_ASSERT_EQUAL(cls_count(cls), 45000);
+    f.key.in_port = 3;
+    f.key.tp_dst = 2;
+    f.priority = (uint16_t) 2003 % 7;
+    CU_ASSERT_EQUAL(cls_add(cls, &f, NULL, 0), 0);
+    f.key.tp_dst = 20;
+    f.priority = (uint16_t) 20003 % 7;
+    CU_ASSERT_EQUAL(cls_add(cls, &f, NULL, 0), 1);
+    snap = cls_snapshot_build(cls);
+    CU_ASSERT_FATAL(snap != NULL);
+    CU_ASSERT_EQUAL(cls_snapshot_n_rules(snap), 45001);
+    f.key.tp_dst = 20;
+    n = cls_lookup(snap, 0, &f.key, &c);
+    CU_ASSERT_EQUAL(n, 1);
+    CU_ASSERT_EQUAL(cls_snapshot_rule(snap, c.rules[0])->flow.actions[0].arg,
+                    7);
+    cls_snapshot_free(snap, NULL);
+    cls_destroy(cls);
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+
+    CU_ASSERT_FATAL(f != NULL);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void
+test_flow_file(void)
+{
+    char path[] = "/tmp/oko_test_flows_XXXXXX", err[512], expect[600];
+    struct cls *cls = cls_create(NULL);
+    struct cls_snapshot *snap;
+    struct cls_chain c;
+    struct oko_flow_key k = tcp_key(1, 80);
+    int fd = mkstemp(path), n;
+
+    CU_ASSERT_FATAL(fd >= 0);
+    close(fd);
+    write_file(path, "# the demo table\n"
+               "\n"
+               "priority=10,in_port=1,tcp,tp_dst=80,filter_prog=1,"
+               "actions=drop   # filtered web\n"
+               "  priority=1,in_port=1,actions=output:2\r\n"
+               "priority=0,actions=drop\n");
+    n = oko_flow_file_load(path, cls, err, sizeof err);
+    CU_ASSERT_EQUAL(n, 3);
+    CU_ASSERT_EQUAL(cls_count(cls), 3);
+    snap = cls_snapshot_build(cls);
+    n = cls_lookup(snap, 0, &k, &c);
+    CU_ASSERT_STRING_EQUAL(chain_text(snap, &c, n), "10f1 1");
+    cls_snapshot_free(snap, NULL);
+
+    /* An error on line 3: nothing is added. */
+    write_file(path, "priority=5,actions=drop\n\nudp,tp_dst=99999,"
+               "actions=drop\n");
+    n = oko_flow_file_load(path, cls, err, sizeof err);
+    CU_ASSERT_EQUAL(n, -EINVAL);
+    snprintf(expect, sizeof expect, "%s:3: value 99999 out of range for "
+             "tp_dst (0 to 65535) (token 2 \"tp_dst=99999\" at column 5)",
+             path);
+    CU_ASSERT_STRING_EQUAL(err, expect);
+    CU_ASSERT_EQUAL(cls_count(cls), 3);
+
+    unlink(path);
+    CU_ASSERT_EQUAL(oko_flow_file_load(path, cls, err, sizeof err), -ENOENT);
+    CU_ASSERT(strstr(err, "No such file") != NULL);
+    cls_destroy(cls);
+}
+
 /* ---------------------------------------------------------------------
  * Exact-match cache
  * ------------------------------------------------------------------- */
@@ -1092,10 +1258,31 @@ test_emc(void)
         CU_ASSERT_EQUAL(n, nr);
         CU_ASSERT_EQUAL(c->n_rules, ref.n_rules);
         CU_ASSERT_EQUAL(c->miss, ref.miss);
-        CU_ASSERT(!memcmp(c->rules, ref.rules, ref.n_rules * sizeof ref.rules[0]));
+        CU_ASSERT(!memcmp(c->rules, ref.rules,
+                          ref.n_rules * sizeof ref.rules[0]));
     }
     cls_emc_get_stats(emc, &st);
     CU_ASSERT(st.hits > 1000);
+
+    /* Insertion probability: never, then about one miss in four. */
+    cls_emc_flush(emc);
+    cls_emc_set_insert_inv_prob(emc, 0);
+    for (i = 0; i < 100; i++) {
+        n = cls_emc_classify(emc, snap2, 0, &k, h, &scratch, &c);
+        CU_ASSERT_PTR_EQUAL(c, &scratch);
+    }
+    cls_emc_set_insert_inv_prob(emc, 4);
+    {
+        int first_hit = -1;
+
+        for (i = 0; i < 100 && first_hit < 0; i++) {
+            cls_emc_classify(emc, snap2, 0, &k, h, &scratch, &c);
+            if (c != &scratch) {
+                first_hit = i;
+            }
+        }
+        CU_ASSERT(first_hit > 0 && first_hit < 100);
+    }
 
     cls_snapshot_free(snap, NULL);
     cls_snapshot_free(snap2, NULL);
@@ -1113,6 +1300,9 @@ static const struct cu_test tests[] = {
     { "chain length limit", test_chain_too_long },
     { "snapshot memory and position independence", test_snapshot_memory },
     { "iteration and bad table", test_iteration },
+    { "50,000 flows", test_many_flows },
+    { "flow files", test_flow_file },
+    { "rule mapping across snapshots", test_map_rules },
     { "exact-match cache", test_emc },
     { NULL, NULL }
 };

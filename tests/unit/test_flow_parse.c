@@ -105,9 +105,12 @@ static const char *const good_lines[] = {
     "ip tcp tp_dst=443 actions=output:1",
     "  priority=7 , in_port=2 ,actions=output:1, output:3 ",
     "tcp,tp_dst=80,actions=mod_tp_dst:8080,output:2",
-    "udp,actions=mod_tp_src:1,mod_nw_src:10.0.0.1,mod_nw_dst:10.0.0.2,output:2",
-    "ip,actions=mod_nw_tos:184,mod_nw_ecn:2,mod_nw_ttl:9,dec_ttl,output:1",
-    "actions=mod_dl_src:00:00:00:00:00:01,mod_dl_dst:00:00:00:00:00:02,in_port",
+    "udp,actions=mod_tp_src:1,mod_nw_src:10.0.0.1,mod_nw_dst:10.0.0.2,"
+    "output:2",
+    "ip,actions=mod_nw_tos:184,mod_nw_ecn:2,mod_nw_ttl:9,dec_ttl,"
+    "output:1",
+    "actions=mod_dl_src:00:00:00:00:00:01,mod_dl_dst:00:00:00:00:00:02,"
+    "in_port",
     "ipv6,actions=set_field:2001:db8::9->ipv6_dst,output:1",
     "actions=set_field:00:11:22:33:44:55->eth_dst,set_field:7->vlan_vid,local",
     "actions=set_field:0x1007->vlan_vid,set_field:3->vlan_pcp,output:1",
@@ -127,6 +130,8 @@ static const char *const good_lines[] = {
     "filter_prog=4294967295,actions=drop",
     "in_port=1,tcp,tp_dst=80,ip,actions=drop",
     "tcp,dl_type=0x0800,actions=drop",
+    "in_port=LOCAL,actions=output:1",
+    "in_port=local,actions=in_port",
 };
 
 static void
@@ -275,6 +280,8 @@ static const struct bad bad_lines[] = {
     { "dl_type=0x86dd,tp_src=1,actions=drop",
       "tp_src requires a protocol (tcp, udp or sctp)", true },
     { "foo,actions=drop", "unknown field \"foo\"", false },
+    { "in_port=1,actions", "expected actions=ACTION[,ACTION...] (token 2 "
+      "\"actions\" at column 11)", true },
     { "priority=65536,actions=drop", "out of range for priority", false },
     { "priority=-1,actions=drop", "bad value \"-1\" for priority", false },
     { "priority=,actions=drop", "missing value for priority", false },
@@ -283,6 +290,7 @@ static const struct bad bad_lines[] = {
     { "table=all,actions=drop", "bad value \"all\" for table", false },
     { "in_port=0xffffff01,actions=drop", "out of range for in_port", false },
     { "in_port=1/1,actions=drop", "in_port does not take a mask", false },
+    { "in_port=flood,actions=drop", "bad value \"flood\" for in_port", false },
     { "in_port,actions=drop", "in_port needs a value", false },
     { "tcp=1,actions=drop", "tcp takes no value", false },
     { "tcp,udp,actions=drop", "conflicts with an earlier field", false },

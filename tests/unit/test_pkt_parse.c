@@ -168,7 +168,8 @@ check_prefixes(const struct frame *f, uint32_t need)
     CU_ASSERT_EQUAL_FATAL(oko_pkt_parse(f->b, f->len, 7, &full, NULL), 0);
     for (len = 0; len <= f->len; len++) {
         uint8_t *buf = malloc(len ? len : 1);
-        const uint8_t *pk = (const uint8_t *) &k, *pf = (const uint8_t *) &full;
+        const uint8_t *pk = (const uint8_t *) &k;
+        const uint8_t *pf = (const uint8_t *) &full;
         size_t i;
         bool sub = true;
 

@@ -1,0 +1,140 @@
+/*
+ * Copyright 2026 The oko authors.
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * show.c -- `oko-primary --show`: attaches to a running oko-primary as a
+ * DPDK secondary (lcore OKO_LCORE_TOOL) and prints its registry: ports
+ * with counters, programs with state, instance, heartbeat, counters and
+ * the number of entries of each map.  Read-only: it writes nothing shared.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_memzone.h>
+
+#include "primary.h"
+
+static const char *
+map_type_name(uint32_t type)
+{
+    switch (type) {
+    case BPF_MAP_ARRAY: return "array";
+    case BPF_MAP_HASH: return "hash";
+    case BPF_MAP_BLOOM: return "bloom";
+    case BPF_MAP_CMS: return "count-min";
+    default: return "?";
+    }
+}
+
+static void
+show_prog(const struct oko_shm_prog *p, uint64_t now)
+{
+    printf("program %u v%u %s state %s %s restarts %u\n", p->id, p->version,
+           p->name, oko_prog_state_name(p->state),
+           oko_fail_policy_name(p->fail_policy), p->restarts);
+    for (unsigned int i = 0; i < OKO_SHM_MAX_INSTANCES; i++) {
+        const struct oko_shm_instance *in = &p->inst[i];
+        uint64_t hb_ns = oko_shm_load(&in->heartbeat_ns);
+        int32_t pid = __atomic_load_n(&in->pid, __ATOMIC_RELAXED);
+
+        if (!pid && !hb_ns) {
+            continue;
+        }
+        printf("  instance %u%s pid %d lcore %u ready %u heartbeat %" PRIu64
+               " age-ms %" PRIu64 " pkts %" PRIu64 " matched %" PRIu64
+               " linearised %" PRIu64 " truncated %" PRIu64 " out-full %"
+               PRIu64 "\n", i, i == p->active ? " (active)" : "", pid,
+               in->lcore, in->ready, oko_shm_load(&in->heartbeat),
+               hb_ns && now > hb_ns ? (now - hb_ns) / 1000000 : 0,
+               oko_shm_load(&in->pkts), oko_shm_load(&in->matched),
+               oko_shm_load(&in->linearised), oko_shm_load(&in->truncated),
+               oko_shm_load(&in->out_full));
+    }
+    for (unsigned int i = 0; i < p->nmaps; i++) {
+        const struct oko_shm_map *m = &p->maps[i];
+        const struct rte_memzone *mz = rte_memzone_lookup(m->mz_name);
+        struct bpf_map *map = mz ? bpf_map_attach(mz->addr, m->size) : NULL;
+
+        printf("  map %u %s %s key %u value %u max %u memzone %s bytes %"
+               PRIu64 " count ", i, m->name, map_type_name(m->def.type),
+               m->def.key_size, m->def.value_size, m->def.max_entries,
+               m->mz_name, m->size);
+        if (map) {
+            printf("%" PRIu64 "\n", bpf_map_count(map));
+        } else {
+            printf("? (%s)\n", mz ? "bad map block" : "memzone missing");
+        }
+    }
+}
+
+int
+prim_show(const struct prim_opts *o, const char *argv0)
+{
+    struct oko_argv eal = { 0 };
+    char **eal_vec = NULL;
+    struct oko_shm_registry *reg;
+    char err[256];
+    uint64_t now;
+    int status = EXIT_FAILURE;
+
+    if (oko_argv_add(&eal, argv0)
+        || oko_argv_add_secondary_eal(&eal, o->file_prefix, OKO_LCORE_TOOL,
+                                      o->log_level ? o->log_level : "error")) {
+        oko_log(OKO_LOG_ERR, "out of memory");
+        goto out;
+    }
+    eal_vec = oko_argv_vec(&eal);
+    if (!eal_vec) {
+        oko_log(OKO_LOG_ERR, "out of memory");
+        goto out;
+    }
+    if (rte_eal_init(eal.argc, eal_vec) < 0) {
+        oko_log(OKO_LOG_ERR, "cannot attach to --file-prefix=%s (%s): is "
+                "oko-primary running?", o->file_prefix,
+                rte_strerror(rte_errno));
+        goto out;
+    }
+    reg = oko_shm_registry_attach(err, sizeof err);
+    if (!reg) {
+        oko_log(OKO_LOG_ERR, "%s", err);
+        goto cleanup;
+    }
+    now = oko_now_ns();
+    printf("primary pid %d up-ms %" PRIu64 " ports %u flow-generation %"
+           PRIu64 " mode %s\n", reg->primary_pid,
+           (now - reg->started_ns) / 1000000, reg->n_ports,
+           oko_shm_load(&reg->flow_generation),
+           reg->bypass ? "bypass-classifier" : "normal");
+    for (unsigned int i = 0; i < reg->n_ports; i++) {
+        const struct oko_shm_port *sp = &reg->ports[i];
+
+        if (!sp->in_use) {
+            continue;
+        }
+        printf("port %u %s rx %" PRIu64 " tx %" PRIu64 " rx-dropped %" PRIu64
+               " tx-dropped %" PRIu64 " filter-dropped %" PRIu64
+               " fail-policy %" PRIu64 "\n", i, sp->name,
+               oko_shm_load(&sp->rx), oko_shm_load(&sp->tx),
+               oko_shm_load(&sp->rx_dropped), oko_shm_load(&sp->tx_dropped),
+               oko_shm_load(&sp->filter_dropped),
+               oko_shm_load(&sp->fail_policy));
+    }
+    for (int i = 0; i < OKO_SHM_MAX_PROGS; i++) {
+        if (__atomic_load_n(&reg->progs[i].state, __ATOMIC_ACQUIRE)
+            != OKO_PROG_FREE) {
+            show_prog(&reg->progs[i], now);
+        }
+    }
+    fflush(stdout);
+    status = EXIT_SUCCESS;
+cleanup:
+    rte_eal_cleanup();
+out:
+    free(eal_vec);
+    oko_argv_free(&eal);
+    return status;
+}
