@@ -17,7 +17,10 @@ for ex in heavy-hitter tcp-firewall os-fingerprint; do
     echo
     echo "=== examples/bpf/$ex.o on $pcap ==="
     tools/oko-bpf verify "examples/bpf/$ex.o"
-    tools/oko-bpf run "examples/bpf/$ex.o" --pcap "$pcap" | head -40
+    # The first verdicts, the summary, then the maps (cut short).
+    tools/oko-bpf run "examples/bpf/$ex.o" --pcap "$pcap" --per-packet |
+        awk '/^pkt / { if (++n <= 8) print; else if (n == 9) print "  ..."; next }
+             { if (++m <= 16) print }'
 done
 echo
 echo "Per-packet verdicts: tools/oko-bpf run examples/bpf/heavy-hitter.o --pcap $pcap --per-packet"
