@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <rte_common.h>
+#include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_memzone.h>
 #include <rte_pause.h>
@@ -142,8 +143,12 @@ oko_poller_init(struct oko_poller *p, enum oko_poll_mode mode)
 void
 oko_poller_wait(struct oko_poller *p, unsigned int work)
 {
+    struct timespec ts;
+
     if (work) {
         p->idle = 0;
+        p->sleep_us = OKO_POLL_SLEEP_US;
+        p->sleeps_at = 0;
         return;
     }
     if (p->mode == OKO_POLL_BUSY) {
@@ -153,15 +158,25 @@ oko_poller_wait(struct oko_poller *p, unsigned int work)
     if (p->idle < OKO_POLL_SPIN_ITERS) {
         p->idle++;
         rte_pause();
-    } else if (p->idle < OKO_POLL_SPIN_ITERS + OKO_POLL_YIELD_ITERS) {
+        return;
+    }
+    if (p->idle < OKO_POLL_SPIN_ITERS + OKO_POLL_YIELD_ITERS) {
         p->idle++;
         sched_yield();
-    } else {
-        struct timespec ts = { 0, OKO_POLL_SLEEP_US * 1000 };
-
-        p->sleeps++;
-        nanosleep(&ts, NULL);
+        return;
     }
+    if (p->sleep_us < OKO_POLL_SLEEP_US) {
+        p->sleep_us = OKO_POLL_SLEEP_US;
+    } else if (++p->sleeps_at >= OKO_POLL_SLEEPS_PER_STEP
+               && p->sleep_us < OKO_POLL_SLEEP_MAX_US) {
+        p->sleeps_at = 0;
+        p->sleep_us = RTE_MIN(2 * p->sleep_us,
+                              (uint32_t) OKO_POLL_SLEEP_MAX_US);
+    }
+    ts.tv_sec = 0;
+    ts.tv_nsec = p->sleep_us * 1000l;
+    p->sleeps++;
+    nanosleep(&ts, NULL);
 }
 
 /* ---------------------------------------------------------------------
@@ -313,9 +328,17 @@ oko_shm_name(char *buf, size_t size, const char *fmt, ...)
 struct oko_shm_registry *
 oko_shm_registry_attach(char *err, size_t errlen)
 {
-    const struct rte_memzone *mz = rte_memzone_lookup(OKO_SHM_REGISTRY_MZ);
+    const struct rte_memzone *mz;
     struct oko_shm_registry *reg;
 
+    /* A secondary attaches to the files a dead primary left behind without
+     * complaint: check that the primary is alive first. */
+    if (!rte_eal_primary_proc_alive(NULL)) {
+        snprintf(err, errlen, "the primary process is gone (stale files "
+                 "under /var/run/dpdk): is oko-primary running?");
+        return NULL;
+    }
+    mz = rte_memzone_lookup(OKO_SHM_REGISTRY_MZ);
     if (!mz) {
         snprintf(err, errlen, "no memzone %s: is oko-primary running?",
                  OKO_SHM_REGISTRY_MZ);

@@ -31,7 +31,12 @@ extern "C" {
  * Logging
  * ------------------------------------------------------------------- */
 
-enum oko_log_level { OKO_LOG_ERR = 0, OKO_LOG_WARN, OKO_LOG_INFO, OKO_LOG_DEBUG };
+enum oko_log_level {
+    OKO_LOG_ERR = 0,
+    OKO_LOG_WARN,
+    OKO_LOG_INFO,
+    OKO_LOG_DEBUG,
+};
 
 /* Sets the program name printed before every line and the most verbose
  * level printed (default OKO_LOG_INFO). */
@@ -73,16 +78,25 @@ enum oko_poll_mode {
 };
 
 /* Idle iterations spent in each stage before moving to the next one.  A
- * spin iteration costs ~100 ns, a yield ~1 us when the core is shared, a
- * sleep OKO_POLL_SLEEP_US plus the timer slack: traffic that comes back
- * after a pause waits at most one sleep. */
+ * spin iteration costs ~100 ns, a yield ~1 us when the core is shared.
+ * Then the poller sleeps OKO_POLL_SLEEP_US, doubling the sleep every
+ * OKO_POLL_SLEEPS_PER_STEP sleeps up to OKO_POLL_SLEEP_MAX_US: a pause of
+ * a few milliseconds costs a few tens of microseconds of latency, and a
+ * pipeline idle for longer costs each process about 500 wake-ups per
+ * second (~1% of a core here), at the price of up to 2 ms for the first
+ * packet after the pause (absorbed by the RX descriptors and rings).
+ * --poll=busy avoids both. */
 #define OKO_POLL_SPIN_ITERS     512
 #define OKO_POLL_YIELD_ITERS    64
 #define OKO_POLL_SLEEP_US       50
+#define OKO_POLL_SLEEP_MAX_US   2000
+#define OKO_POLL_SLEEPS_PER_STEP 64
 
 struct oko_poller {
     enum oko_poll_mode mode;
     uint32_t idle;              /* consecutive idle iterations */
+    uint32_t sleep_us;          /* current sleep */
+    uint32_t sleeps_at;         /* sleeps done at this length */
     uint64_t sleeps;            /* statistics */
 };
 

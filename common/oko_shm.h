@@ -90,6 +90,10 @@ extern "C" {
 #define OKO_LCORE_FILTER_BASE   16      /* + slot * MAX_INSTANCES + inst */
 #define OKO_LCORE_TOOL          127     /* --show and other inspectors */
 
+/* A filter instance whose heartbeat is older than this is hung or dead:
+ * its upstream applies the program's fail policy instead of waiting. */
+#define OKO_HEARTBEAT_STALE_MS  250
+
 #define OKO_SHM_MAGIC           0x4f4b4f52u     /* "OKOR" */
 #define OKO_SHM_ABI_VERSION     1
 
@@ -123,7 +127,12 @@ struct oko_shm_chain {
     uint32_t prog[OKO_SHM_MAX_CHAIN];   /* program ids, in order */
 };
 
-/* Memzone OKO_SHM_CHAIN_MZ: header followed by n_chains chains. */
+/* Memzone OKO_SHM_CHAIN_MZ: header followed by n_chains chains; chain 0
+ * is unused (chain_id 0 means no chain).  magic is OKO_SHM_MAGIC; the
+ * publisher fills everything, then creates the hand-off rings
+ * (OKO_SHM_FLT_IN_FLT_RING) its chains need, then bumps the registry's
+ * flow_generation; it frees a table only when no packet of its generation
+ * can be in flight. */
 struct oko_shm_chain_table {
     uint32_t magic;
     uint32_t generation;
@@ -173,6 +182,7 @@ struct oko_shm_instance {
     uint64_t pkts;              /* packets run */
     uint64_t matched;           /* ... that returned 1 */
     uint64_t handed_off;        /* ... passed to the next filter */
+    uint64_t chain_broken;      /* chain or next ring missing: verdict sent */
     uint64_t linearised;        /* multi-segment packets copied */
     uint64_t truncated;         /* ... too long: first segment only */
     uint64_t out_full;          /* verdict/hand-off ring full, retried */
@@ -194,6 +204,26 @@ struct oko_shm_prog {
     int32_t last_exit;          /* wait status of the latest dead instance */
     struct oko_shm_map maps[OKO_SHM_MAX_PROG_MAPS];
     struct oko_shm_instance inst[OKO_SHM_MAX_INSTANCES];
+} __attribute__((aligned(64)));
+
+/* One classifier instance.  Written by that oko-classifier process,
+ * except pid, which the supervisor also clears when it reaps it. */
+struct oko_shm_classifier {
+    int32_t pid;                /* 0 = no process */
+    uint32_t lcore;
+    uint32_t ready;             /* 1 once attached and polling */
+    uint32_t pad;
+    uint64_t heartbeat;         /* bumped every few loop iterations */
+    uint64_t heartbeat_ns;      /* CLOCK_MONOTONIC of the latest bump */
+    uint64_t started_ns;
+    uint64_t rx;                /* packets taken from the port rings */
+    uint64_t tx;                /* packets put on the port TX rings */
+    uint64_t dropped;           /* drop actions and full rings */
+    uint64_t to_filters;        /* packets sent into filter chains */
+    uint64_t from_filters;      /* final verdicts received */
+    uint64_t to_controller;     /* packet-ins */
+    uint64_t emc_hits;          /* exact-match cache hits */
+    uint64_t lookups;           /* wildcard classifier lookups */
 } __attribute__((aligned(64)));
 
 /* One port.  Written by the primary, which does port I/O. */
@@ -227,6 +257,7 @@ struct oko_shm_registry {
     int32_t dynfield_offset;    /* of struct oko_mbuf_chain in the mbuf */
     uint32_t pad;
     struct oko_shm_port ports[OKO_SHM_MAX_PORTS];
+    struct oko_shm_classifier classifiers[OKO_SHM_MAX_CLASSIFIERS];
     struct oko_shm_prog progs[OKO_SHM_MAX_PROGS];
 };
 

@@ -6,3 +6,5 @@ filter_proc_oko_filter_CPPFLAGS = $(OKO_DP_CPPFLAGS)
 filter_proc_oko_filter_CFLAGS = $(OKO_DP_CFLAGS)
 filter_proc_oko_filter_LDADD = $(OKO_DP_LDADD)
 EXTRA_DIST += filter-proc/README.md
+man1_MANS += filter-proc/oko-filter.1
+EXTRA_DIST += filter-proc/oko-filter.1

@@ -24,5 +24,7 @@ primary_oko_primary_CFLAGS = $(OKO_DP_CFLAGS)
 primary_oko_primary_LDADD = $(OKO_DP_LDADD)
 
 # Integration test: real processes on DPDK virtual devices.
-TESTS += tests/dp-basic.sh
-EXTRA_DIST += primary/README.md tests/dp-basic.sh
+TESTS += tests/dp-basic.sh tests/dp-chain.sh
+EXTRA_DIST += primary/README.md tests/dp-basic.sh tests/dp-chain.sh
+man1_MANS += primary/oko-primary.1
+EXTRA_DIST += primary/oko-primary.1

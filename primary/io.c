@@ -7,20 +7,30 @@
  * Normal mode: each port's received bursts go to its RX ring (consumer: the
  * classifier), and bursts from its TX ring (producer: the classifier) are
  * transmitted.  Packets a full ring cannot take are dropped and counted.
+ * When the primary supervises a classifier, the ports are polled once it
+ * is ready.
  *
  * --bypass-classifier (test and bring-up mode, until oko-classifier runs):
  * port 0's packets go to program 1's input ring in place of the
- * classifier's; its verdicts come back on the verdict ring: a match drops
- * the packet, no match sends it out of port 1.  Packets the input ring
- * cannot take get the program's fail policy (fail-open: out of port 1,
- * fail-closed: dropped).  Port 1's own receive side is not polled.
+ * classifier's -- or, with --bypass-chain=A,B,..., through the chain
+ * A, B, ... which the primary publishes as chain 1 -- and their verdicts
+ * come back on the verdict rings: a match drops the packet, no match sends
+ * it out of port 1.  Port 0 is polled once every filter has reported
+ * ready, so that a replayed pcap meets running filters.  While the first
+ * filter's input ring is full, port 0 is not polled; if that filter is
+ * dead or hung, the waiting packets get its fail policy (fail-open: out
+ * of port 1, fail-closed: dropped).  Port 1's receive side is never
+ * polled.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_memzone.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
@@ -83,16 +93,23 @@ port_tx(uint16_t port, struct rte_mbuf **pkts, uint16_t n)
     }
 }
 
-/* One iteration of the normal mode.  Returns the packets handled. */
+/* One iteration of the normal mode.  Ports are not polled before the
+ * supervised classifier first reports ready (rx_on).  Returns the packets
+ * handled. */
 static unsigned int
 io_normal(const struct oko_shm_registry *reg, struct prim_rings *rings,
-          unsigned int burst)
+          unsigned int burst, bool *rx_on)
 {
     struct rte_mbuf *pkts[PRIM_MAX_BURST];
     unsigned int work = 0;
 
+    if (unlikely(!*rx_on)
+        && __atomic_load_n(&reg->classifiers[0].ready, __ATOMIC_ACQUIRE)) {
+        *rx_on = true;
+        oko_log(OKO_LOG_INFO, "classifier ready: polling the ports");
+    }
     for (uint16_t p = 0; p < reg->n_ports; p++) {
-        uint16_t n = rte_eth_rx_burst(p, 0, pkts, burst);
+        uint16_t n = likely(*rx_on) ? rte_eth_rx_burst(p, 0, pkts, burst) : 0;
 
         if (n) {
             unsigned int q = rte_ring_sp_enqueue_burst(rings->port_rx[p],
@@ -115,83 +132,208 @@ io_normal(const struct oko_shm_registry *reg, struct prim_rings *rings,
 }
 
 struct bypass {
-    struct rte_ring *in;        /* program 1's input ring (we produce) */
-    struct rte_ring *verdict;   /* its verdict ring (we consume) */
-    const struct oko_shm_prog *prog;
+    struct rte_ring *in;        /* first filter's input ring (we produce) */
+    const struct oko_shm_prog *first;
+    unsigned int n;             /* filters in the chain */
+    const struct oko_shm_prog *progs[OKO_SHM_MAX_CHAIN];
+    struct rte_ring *verdict[OKO_SHM_MAX_CHAIN];  /* we consume them all */
+    uint32_t chain_id;          /* 0 for a lone filter, else 1 */
     uint32_t generation;
+    bool started;               /* every filter was ready once */
+    uint16_t npending;          /* received, not yet in the input ring */
+    struct rte_mbuf *pending[PRIM_MAX_BURST];
 };
+
+/* Whether program p's active instance is alive: ready, with a heartbeat
+ * younger than OKO_HEARTBEAT_STALE_MS.  Called only when its input ring is
+ * full, not per packet. */
+static bool
+filter_alive(const struct oko_shm_prog *p)
+{
+    const struct oko_shm_instance *in = &p->inst[p->active];
+    uint64_t hb = oko_shm_load(&in->heartbeat_ns);
+    uint64_t now = oko_now_ns();
+
+    /* hb may be a little after now: the filter wrote it in between. */
+    return __atomic_load_n(&in->ready, __ATOMIC_ACQUIRE)
+           && (hb >= now || now - hb < OKO_HEARTBEAT_STALE_MS * 1000000ull);
+}
+
+/* Gives the pending packets to the first filter.  A full input ring holds
+ * the port back while the filter lives (the port's RX queue absorbs the
+ * burst); when it is dead or hung, the pending packets get the program's
+ * fail policy: fail-open appends them to out, fail-closed drops them. */
+static void
+bypass_push(struct bypass *b, struct rte_mbuf **out, uint16_t *nout)
+{
+    unsigned int q = rte_ring_sp_enqueue_burst(b->in, (void **) b->pending,
+                                               b->npending, NULL);
+
+    if (q < b->npending && !filter_alive(b->first)) {
+        uint16_t rest = b->npending - q;
+
+        counters[0].fail_policy += rest;
+        if (b->first->fail_policy == OKO_FAIL_CLOSED) {
+            counters[1].filter_dropped += rest;
+            rte_pktmbuf_free_bulk(b->pending + q, rest);
+        } else {
+            memcpy(out + *nout, b->pending + q, rest * sizeof *out);
+            *nout += rest;
+        }
+        q = b->npending;
+    }
+    if (q) {
+        b->npending -= q;
+        memmove(b->pending, b->pending + q, b->npending * sizeof *out);
+    }
+}
 
 /* One iteration of --bypass-classifier.  Returns the packets handled. */
 static unsigned int
 io_bypass(struct bypass *b, unsigned int burst)
 {
     struct rte_mbuf *pkts[PRIM_MAX_BURST], *out[PRIM_MAX_BURST];
-    uint16_t n, nout = 0;
-    unsigned int q, work = 0;
+    uint16_t n = 0, nout = 0;
+    unsigned int work = 0;
 
-    n = rte_eth_rx_burst(0, 0, pkts, burst);
-    if (n) {
-        counters[0].rx += n;
-        for (uint16_t i = 0; i < n; i++) {
-            struct oko_mbuf_chain *c = oko_mbuf_chain(pkts[i]);
+    if (unlikely(!b->started)) {
+        bool ready = true;
 
-            c->chain_id = 0;
-            c->generation = b->generation;
-            c->step = 0;
-            c->verdict = OKO_VERDICT_NONE;
-            c->flags = 0;
+        for (unsigned int i = 0; i < b->n; i++) {
+            const struct oko_shm_prog *p = b->progs[i];
+
+            ready &= __atomic_load_n(&p->inst[p->active].ready,
+                                     __ATOMIC_ACQUIRE) != 0;
         }
-        q = rte_ring_sp_enqueue_burst(b->in, (void **) pkts, n, NULL);
-        if (q < n) {
-            counters[0].fail_policy += n - q;
-            if (b->prog->fail_policy == OKO_FAIL_CLOSED) {
-                counters[1].filter_dropped += n - q;
-                rte_pktmbuf_free_bulk(pkts + q, n - q);
+        if (ready) {
+            b->started = true;
+            oko_log(OKO_LOG_INFO, "filters ready: polling port 0");
+        }
+    } else if (b->npending) {
+        bypass_push(b, out, &nout);
+    } else {
+        n = rte_eth_rx_burst(0, 0, b->pending, burst);
+        if (n) {
+            counters[0].rx += n;
+            for (uint16_t i = 0; i < n; i++) {
+                struct oko_mbuf_chain *c = oko_mbuf_chain(b->pending[i]);
+
+                c->chain_id = b->chain_id;
+                c->generation = b->generation;
+                c->step = 0;
+                c->verdict = OKO_VERDICT_NONE;
+                c->flags = 0;
+            }
+            b->npending = n;
+            bypass_push(b, out, &nout);
+            work += n;
+        }
+    }
+    port_tx(1, out, nout);
+
+    for (unsigned int k = 0; k < b->n; k++) {
+        nout = 0;
+        n = rte_ring_sc_dequeue_burst(b->verdict[k], (void **) pkts, burst,
+                                      NULL);
+        for (uint16_t i = 0; i < n; i++) {
+            if (oko_mbuf_chain(pkts[i])->verdict == OKO_VERDICT_MATCH) {
+                counters[1].filter_dropped++;
+                rte_pktmbuf_free(pkts[i]);
             } else {
-                for (uint16_t i = q; i < n; i++) {
-                    out[nout++] = pkts[i];
-                }
+                out[nout++] = pkts[i];
             }
         }
         work += n;
+        port_tx(1, out, nout);
     }
-
-    n = rte_ring_sc_dequeue_burst(b->verdict, (void **) pkts, burst, NULL);
-    for (uint16_t i = 0; i < n; i++) {
-        if (oko_mbuf_chain(pkts[i])->verdict == OKO_VERDICT_MATCH) {
-            counters[1].filter_dropped++;
-            rte_pktmbuf_free(pkts[i]);
-        } else if (nout < PRIM_MAX_BURST) {
-            out[nout++] = pkts[i];
-        } else {
-            /* Unreachable: nout <= 2 * burst <= PRIM_MAX_BURST by the
-             * limits on --burst. */
-            counters[1].tx_dropped++;
-            rte_pktmbuf_free(pkts[i]);
-        }
-    }
-    work += n;
-    port_tx(1, out, nout);
     return work;
 }
 
-static int
-bypass_init(const struct oko_shm_registry *reg, struct bypass *b)
+static struct rte_ring *
+ring_get(const char *fmt, uint32_t a, uint32_t b_, bool create,
+         unsigned int size)
 {
     char name[OKO_SHM_NAMESIZE];
+    struct rte_ring *r;
 
-    b->prog = oko_shm_prog_find((struct oko_shm_registry *) reg, 1);
+    if (oko_shm_name(name, sizeof name, fmt, a, b_)) {
+        return NULL;
+    }
+    r = rte_ring_lookup(name);
+    if (!r && create) {
+        r = rte_ring_create(name, size, rte_socket_id(),
+                            RING_F_SP_ENQ | RING_F_SC_DEQ);
+    }
+    if (!r) {
+        oko_log(OKO_LOG_ERR, "ring %s: %s", name, rte_strerror(rte_errno));
+    }
+    return r;
+}
+
+/* Publishes the one chain of --bypass-chain as chain 1 of the current
+ * generation, with its hand-off rings, as the classifier will. */
+static int
+bypass_publish_chain(const struct prim_opts *o, struct bypass *b)
+{
+    struct oko_shm_chain_table *t;
+    const struct rte_memzone *mz;
+    char name[OKO_SHM_NAMESIZE];
+    size_t size = sizeof *t + 2 * sizeof t->chains[0];
+
+    if (oko_shm_name(name, sizeof name, OKO_SHM_CHAIN_MZ, b->generation)) {
+        return -ENAMETOOLONG;
+    }
+    mz = rte_memzone_reserve_aligned(name, size, SOCKET_ID_ANY, 0,
+                                     RTE_CACHE_LINE_SIZE);
+    if (!mz) {
+        oko_log(OKO_LOG_ERR, "memzone %s: %s", name, rte_strerror(rte_errno));
+        return -rte_errno;
+    }
+    t = mz->addr;
+    memset(t, 0, size);
+    t->generation = b->generation;
+    t->n_chains = 2;
+    t->chains[1].n = b->n;
+    for (unsigned int i = 0; i < b->n; i++) {
+        t->chains[1].prog[i] = b->progs[i]->id;
+    }
+    for (unsigned int i = 1; i < b->n; i++) {
+        if (!ring_get(OKO_SHM_FLT_IN_FLT_RING, b->progs[i]->id,
+                      b->progs[i - 1]->id, true, o->ring_size)) {
+            return -ENOMEM;
+        }
+    }
+    __atomic_store_n(&t->magic, OKO_SHM_MAGIC, __ATOMIC_RELEASE);
+    b->chain_id = 1;
+    return 0;
+}
+
+static int
+bypass_init(const struct prim_opts *o, struct oko_shm_registry *reg,
+            struct bypass *b)
+{
+    memset(b, 0, sizeof *b);
     b->generation = (uint32_t) reg->flow_generation;
-    oko_shm_name(name, sizeof name, OKO_SHM_FLT_IN_CLS_RING, 1u, 0u);
-    b->in = rte_ring_lookup(name);
-    oko_shm_name(name, sizeof name, OKO_SHM_FLT_VERDICT_RING, 1u, 0u);
-    b->verdict = rte_ring_lookup(name);
-    if (!b->prog || !b->in || !b->verdict) {
-        oko_log(OKO_LOG_ERR, "--bypass-classifier: program 1 or its rings "
-                "are missing");
+    b->n = o->n_bypass_chain;
+    for (unsigned int i = 0; i < b->n; i++) {
+        b->progs[i] = oko_shm_prog_find(reg, o->bypass_chain[i]);
+        if (!b->progs[i]) {
+            oko_log(OKO_LOG_ERR, "--bypass-classifier: program %u is not "
+                    "loaded", o->bypass_chain[i]);
+            return -ENOENT;
+        }
+        b->verdict[i] = ring_get(OKO_SHM_FLT_VERDICT_RING, b->progs[i]->id,
+                                 0, false, 0);
+        if (!b->verdict[i]) {
+            return -ENOENT;
+        }
+    }
+    b->first = b->progs[0];
+    b->in = ring_get(OKO_SHM_FLT_IN_CLS_RING, b->first->id, 0, false, 0);
+    if (!b->in) {
         return -ENOENT;
     }
-    return 0;
+    return b->n > 1 ? bypass_publish_chain(o, b) : 0;
 }
 
 int
@@ -204,14 +346,18 @@ prim_io_loop(const struct prim_opts *o, struct oko_shm_registry *reg,
     uint64_t stats_ns = (uint64_t) o->stats_interval * 1000000000u;
     unsigned int burst = RTE_MIN(o->burst, PRIM_MAX_BURST / 2);
 
-    if (o->bypass && bypass_init(reg, &b)) {
+    /* Without a supervised classifier (none yet, or one run by systemd),
+     * the ports are polled from the start. */
+    bool rx_on = !(o->supervise && prim_sv_has_classifier());
+
+    if (o->bypass && bypass_init(o, reg, &b)) {
         return -ENOENT;
     }
     memset(counters, 0, sizeof counters);
     oko_poller_init(&poller, o->poll);
     while (!prim_quit) {
         unsigned int work = o->bypass ? io_bypass(&b, burst)
-                                      : io_normal(reg, rings, burst);
+                                      : io_normal(reg, rings, burst, &rx_on);
 
         if (++iter % PRIM_SLOW_ITERS == 0) {
             uint64_t now = oko_now_ns();

@@ -49,6 +49,8 @@ usage(FILE *f)
 "  --socket-mem=LIST      per-socket memory instead of -m\n"
 "  --vdev=DEV             add a virtual device (net_pcap0,rx_pcap=in.pcap,...)\n"
 "  --pci                  probe PCI devices (default: --no-pci)\n"
+"  --share-ports          let secondaries probe the virtual devices (for\n"
+"                         direct port I/O; breaks net_pcap output files)\n"
 "  --eal=ARG              pass ARG to rte_eal_init as is (repeatable)\n"
 "  --log-level=L          DPDK log level\n"
 "Switch:\n"
@@ -58,6 +60,7 @@ usage(FILE *f)
 "  --classifier-bin=PATH  oko-classifier binary (skipped if absent)\n"
 "  --classifier-arg=ARG   pass ARG to oko-classifier (repeatable)\n"
 "  --bypass-classifier    test/bring-up mode: port 0 -> program 1 -> port 1\n"
+"  --bypass-chain=ID,...  same, through a chain of filters (default 1)\n"
 "  --poll=adaptive|busy   polling mode (default adaptive)\n"
 "  --ring-size=N          ring entries, power of 2 (default 1024)\n"
 "  --burst=N              burst size (default 32)\n"
@@ -71,9 +74,10 @@ usage(FILE *f)
 }
 
 enum {
-    OPT_FILE_PREFIX = 256, OPT_SOCKET_MEM, OPT_VDEV, OPT_PCI, OPT_EAL,
-    OPT_LOG_LEVEL, OPT_PROG, OPT_SUPERVISE, OPT_FILTER_BIN,
-    OPT_CLASSIFIER_BIN, OPT_CLASSIFIER_ARG, OPT_BYPASS, OPT_POLL,
+    OPT_FILE_PREFIX = 256, OPT_SOCKET_MEM, OPT_VDEV, OPT_PCI,
+    OPT_SHARE_PORTS, OPT_EAL, OPT_LOG_LEVEL, OPT_PROG, OPT_SUPERVISE, OPT_FILTER_BIN,
+    OPT_CLASSIFIER_BIN, OPT_CLASSIFIER_ARG, OPT_BYPASS, OPT_BYPASS_CHAIN,
+    OPT_POLL,
     OPT_RING_SIZE, OPT_BURST, OPT_MBUFS, OPT_PID_FILE, OPT_STATS_INTERVAL,
     OPT_STOP_TIMEOUT, OPT_CONFIG, OPT_SHOW,
 };
@@ -84,6 +88,7 @@ static const struct option long_opts[] = {
     { "socket-mem", required_argument, NULL, OPT_SOCKET_MEM },
     { "vdev", required_argument, NULL, OPT_VDEV },
     { "pci", no_argument, NULL, OPT_PCI },
+    { "share-ports", no_argument, NULL, OPT_SHARE_PORTS },
     { "eal", required_argument, NULL, OPT_EAL },
     { "log-level", required_argument, NULL, OPT_LOG_LEVEL },
     { "prog", required_argument, NULL, OPT_PROG },
@@ -92,6 +97,7 @@ static const struct option long_opts[] = {
     { "classifier-bin", required_argument, NULL, OPT_CLASSIFIER_BIN },
     { "classifier-arg", required_argument, NULL, OPT_CLASSIFIER_ARG },
     { "bypass-classifier", no_argument, NULL, OPT_BYPASS },
+    { "bypass-chain", required_argument, NULL, OPT_BYPASS_CHAIN },
     { "poll", required_argument, NULL, OPT_POLL },
     { "ring-size", required_argument, NULL, OPT_RING_SIZE },
     { "burst", required_argument, NULL, OPT_BURST },
@@ -162,6 +168,37 @@ parse_prog(char *s, struct prim_prog_req *req)
 bad:
     oko_log(OKO_LOG_ERR, "--prog expects ID:FILE.o[:fail-open|fail-closed]");
     return -EINVAL;
+}
+
+/* Parses --bypass-chain=ID[,ID...]. */
+static int
+parse_chain(const char *s, struct prim_opts *o)
+{
+    char buf[256], *save = NULL, *tok;
+
+    snprintf(buf, sizeof buf, "%s", s);
+    o->n_bypass_chain = 0;
+    for (tok = strtok_r(buf, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        unsigned int id;
+
+        if (o->n_bypass_chain == OKO_SHM_MAX_CHAIN) {
+            oko_log(OKO_LOG_ERR, "--bypass-chain: at most %d filters",
+                    OKO_SHM_MAX_CHAIN);
+            return -E2BIG;
+        }
+        if (parse_uint(tok, "--bypass-chain", 1, OKO_SHM_MAX_ID, &id)) {
+            return -EINVAL;
+        }
+        for (unsigned int i = 0; i < o->n_bypass_chain; i++) {
+            if (o->bypass_chain[i] == id) {
+                oko_log(OKO_LOG_ERR, "--bypass-chain: program %u twice", id);
+                return -EINVAL;
+            }
+        }
+        o->bypass_chain[o->n_bypass_chain++] = id;
+    }
+    return o->n_bypass_chain ? 0 : -EINVAL;
 }
 
 static int parse_args(int argc, char **argv, struct prim_opts *o);
@@ -250,8 +287,15 @@ parse_args(int argc, char **argv, struct prim_opts *o)
         case OPT_SOCKET_MEM: o->socket_mem = optarg; break;
         case OPT_LOG_LEVEL: o->log_level = optarg; break;
         case OPT_PCI: o->pci = true; break;
+        case OPT_SHARE_PORTS: o->share_ports = true; break;
         case OPT_SUPERVISE: o->supervise = true; break;
         case OPT_BYPASS: o->bypass = true; break;
+        case OPT_BYPASS_CHAIN:
+            if (parse_chain(optarg, o)) {
+                return -EINVAL;
+            }
+            o->bypass = true;
+            break;
         case OPT_SHOW: o->show = true; break;
         case OPT_FILTER_BIN: o->filter_bin = optarg; break;
         case OPT_CLASSIFIER_BIN: o->classifier_bin = optarg; break;
@@ -449,8 +493,12 @@ main(int argc, char **argv)
     if (o.show) {
         return prim_show(&o, argv[0]);
     }
+    if (o.bypass && o.n_bypass_chain == 0) {
+        o.bypass_chain[o.n_bypass_chain++] = 1;
+    }
     if (o.bypass && o.n_progs == 0) {
-        oko_log(OKO_LOG_ERR, "--bypass-classifier needs a program (--prog 1:...)");
+        oko_log(OKO_LOG_ERR,
+                "--bypass-classifier needs a program (--prog=1:FILE.o)");
         return EXIT_FAILURE;
     }
 
@@ -511,11 +559,6 @@ main(int argc, char **argv)
             oko_log(OKO_LOG_ERR, "%s", err);
             goto out;
         }
-    }
-    if (o.bypass && !oko_shm_prog_find(reg, 1)) {
-        oko_log(OKO_LOG_ERR, "--bypass-classifier feeds program 1, which is "
-                "not loaded");
-        goto out;
     }
     if (o.pid_file) {
         if (write_pid_file(o.pid_file)) {

@@ -9,9 +9,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_dev.h>
+#include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
+#include <rte_string_fns.h>
 
 #include "primary.h"
 
@@ -83,6 +86,58 @@ ring_create(const char *fmt, unsigned int idx, unsigned int size,
     return r;
 }
 
+/* Keeping the ports private to the primary.
+ *
+ * At rte_eal_init(), a secondary asks the primary for its virtual devices
+ * over rte_mp ("bus_vdev_mp") and probes each of them again.  net_pcap then
+ * re-opens its files in the secondary -- truncating the primary's tx_pcap
+ * output -- and net_af_packet crashes (DPDK-NOTES.md).  The primary does
+ * every port's I/O, so its secondaries need none of them: the primary
+ * answers that request with an empty list.  The message layout is the vdev
+ * bus's (struct vdev_param of drivers/bus/vdev/vdev.c, DPDK 22.11); a
+ * secondary that gets no answer waits 5 s and carries on without ports, so
+ * a layout change costs start-up time, not correctness. */
+#define VDEV_MP_KEY "bus_vdev_mp"
+#define VDEV_SCAN_REQ 1
+#define VDEV_SCAN_REP 3
+
+struct vdev_mp_param {
+    int type;
+    int num;
+    char name[RTE_DEV_NAME_MAX_LEN];
+};
+
+static int
+vdev_mp_hide(const struct rte_mp_msg *msg, const void *peer)
+{
+    const struct vdev_mp_param *in = (const void *) msg->param;
+    struct rte_mp_msg resp;
+    struct vdev_mp_param *out = (void *) resp.param;
+
+    if (in->type != VDEV_SCAN_REQ) {
+        return 0;
+    }
+    memset(&resp, 0, sizeof resp);
+    strlcpy(resp.name, VDEV_MP_KEY, sizeof resp.name);
+    resp.len_param = sizeof *out;
+    out->type = VDEV_SCAN_REP;
+    out->num = 0;
+    return rte_mp_reply(&resp, peer);
+}
+
+static int
+ports_hide(char *err, size_t errlen)
+{
+    RTE_BUILD_BUG_ON(sizeof(struct vdev_mp_param) > RTE_MP_MAX_PARAM_LEN);
+    rte_mp_action_unregister(VDEV_MP_KEY);
+    if (rte_mp_action_register(VDEV_MP_KEY, vdev_mp_hide) < 0) {
+        snprintf(err, errlen, "cannot register %s: %s", VDEV_MP_KEY,
+                 rte_strerror(rte_errno));
+        return -rte_errno;
+    }
+    return 0;
+}
+
 int
 prim_ports_init(const struct prim_opts *o, struct rte_mempool *pool,
                 struct oko_shm_registry *reg, struct prim_rings *rings,
@@ -127,7 +182,7 @@ prim_ports_init(const struct prim_opts *o, struct rte_mempool *pool,
                  "--vdev=net_pcap0,rx_pcap=IN,tx_pcap=OUT (or --pci)");
         return -ENODEV;
     }
-    return 0;
+    return o->share_ports ? 0 : ports_hide(err, errlen);
 }
 
 void

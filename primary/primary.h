@@ -38,10 +38,13 @@ struct prim_opts {
     const char *eal_extra[PRIM_MAX_EXTRA];
     int n_eal_extra;
     bool pci;
+    bool share_ports;                   /* let secondaries probe vdevs */
     struct prim_prog_req progs[OKO_SHM_MAX_PROGS];
     int n_progs;
     bool supervise;
     bool bypass;
+    uint32_t bypass_chain[OKO_SHM_MAX_CHAIN];   /* program ids */
+    unsigned int n_bypass_chain;
     bool show;
     enum oko_poll_mode poll;
     const char *pid_file;
@@ -100,6 +103,10 @@ void prim_sv_tick(struct oko_shm_registry *reg, uint64_t now_ns);
 /* supervise.c: stops every child: SIGTERM, then SIGKILL after the
  * configured timeout; reaps them all. */
 void prim_sv_stop(struct oko_shm_registry *reg);
+
+/* supervise.c: whether an oko-classifier is among the supervised
+ * children. */
+bool prim_sv_has_classifier(void);
 
 /* supervise.c: updates program states from their instances' readiness. */
 void prim_sv_update_states(struct oko_shm_registry *reg);

@@ -35,9 +35,9 @@ mz_alloc(void *ctx_, const char *map_name, size_t size, size_t align)
         errno = ENAMETOOLONG;
         return NULL;
     }
+    align = RTE_MAX(align, (size_t) RTE_CACHE_LINE_SIZE);
     ctx->mz = rte_memzone_reserve_aligned(ctx->name, size, SOCKET_ID_ANY, 0,
-                                          RTE_MAX(align,
-                                                  (size_t) RTE_CACHE_LINE_SIZE));
+                                          align);
     if (!ctx->mz) {
         errno = rte_errno;
         return NULL;

@@ -46,11 +46,13 @@ show_prog(const struct oko_shm_prog *p, uint64_t now)
         }
         printf("  instance %u%s pid %d lcore %u ready %u heartbeat %" PRIu64
                " age-ms %" PRIu64 " pkts %" PRIu64 " matched %" PRIu64
+               " handed-off %" PRIu64 " chain-broken %" PRIu64
                " linearised %" PRIu64 " truncated %" PRIu64 " out-full %"
                PRIu64 "\n", i, i == p->active ? " (active)" : "", pid,
                in->lcore, in->ready, oko_shm_load(&in->heartbeat),
                hb_ns && now > hb_ns ? (now - hb_ns) / 1000000 : 0,
                oko_shm_load(&in->pkts), oko_shm_load(&in->matched),
+               oko_shm_load(&in->handed_off), oko_shm_load(&in->chain_broken),
                oko_shm_load(&in->linearised), oko_shm_load(&in->truncated),
                oko_shm_load(&in->out_full));
     }
@@ -122,6 +124,27 @@ prim_show(const struct prim_opts *o, const char *argv0)
                oko_shm_load(&sp->rx_dropped), oko_shm_load(&sp->tx_dropped),
                oko_shm_load(&sp->filter_dropped),
                oko_shm_load(&sp->fail_policy));
+    }
+    for (unsigned int i = 0; i < OKO_SHM_MAX_CLASSIFIERS; i++) {
+        const struct oko_shm_classifier *c = &reg->classifiers[i];
+        uint64_t hb_ns = oko_shm_load(&c->heartbeat_ns);
+        int32_t pid = __atomic_load_n(&c->pid, __ATOMIC_RELAXED);
+
+        if (!pid && !hb_ns) {
+            continue;
+        }
+        printf("classifier %u pid %d lcore %u ready %u heartbeat %" PRIu64
+               " age-ms %" PRIu64 " rx %" PRIu64 " tx %" PRIu64 " dropped %"
+               PRIu64 " to-filters %" PRIu64 " from-filters %" PRIu64
+               " to-controller %" PRIu64 " emc-hits %" PRIu64 " lookups %"
+               PRIu64 "\n", i, pid, c->lcore, c->ready,
+               oko_shm_load(&c->heartbeat),
+               hb_ns && now > hb_ns ? (now - hb_ns) / 1000000 : 0,
+               oko_shm_load(&c->rx), oko_shm_load(&c->tx),
+               oko_shm_load(&c->dropped), oko_shm_load(&c->to_filters),
+               oko_shm_load(&c->from_filters),
+               oko_shm_load(&c->to_controller), oko_shm_load(&c->emc_hits),
+               oko_shm_load(&c->lookups));
     }
     for (int i = 0; i < OKO_SHM_MAX_PROGS; i++) {
         if (__atomic_load_n(&reg->progs[i].state, __ATOMIC_ACQUIRE)

@@ -31,6 +31,9 @@ extern char **environ;
 #define SV_BACKOFF_MAX_NS (10ull * 1000 * 1000 * 1000)
 #define SV_STABLE_NS (10ull * 1000 * 1000 * 1000)
 #define SV_MAX_CHILDREN (OKO_SHM_MAX_PROGS + OKO_SHM_MAX_CLASSIFIERS)
+/* A ready filter whose heartbeat is this old is hung (a filter waiting on
+ * a full ring keeps beating): it is killed, then restarted. */
+#define SV_HUNG_NS (5ull * 1000 * 1000 * 1000)
 
 struct sv_child {
     char what[32];              /* "filter 1", "classifier 0" */
@@ -38,9 +41,11 @@ struct sv_child {
     pid_t pid;                  /* 0 = not running */
     struct oko_shm_prog *prog;  /* filters: their program */
     unsigned int inst;          /* filters: instance slot */
+    struct oko_shm_classifier *cls;     /* classifiers: their slot */
     uint64_t started_ns;
     uint64_t next_start_ns;     /* when to (re)start it */
     uint64_t backoff_ns;
+    bool killed_hung;           /* SIGKILL sent for a stale heartbeat */
 };
 
 static struct sv_child children[SV_MAX_CHILDREN];
@@ -91,11 +96,13 @@ prim_sv_init(const struct prim_opts *o, struct oko_shm_registry *reg,
     int err = 0;
 
     stop_timeout = o->stop_timeout;
-    filter_bin = o->filter_bin ? strdup(o->filter_bin)
-                               : find_sibling(argv0, "filter-proc", "oko-filter");
+    filter_bin = o->filter_bin
+                 ? strdup(o->filter_bin)
+                 : find_sibling(argv0, "filter-proc", "oko-filter");
     if (!filter_bin || access(filter_bin, X_OK)) {
         oko_log(OKO_LOG_ERR, "--supervise: oko-filter not found (%s); "
-                "use --filter-bin", filter_bin ? filter_bin : "next to oko-primary");
+                "use --filter-bin",
+                filter_bin ? filter_bin : "next to oko-primary");
         err = -ENOENT;
         goto out;
     }
@@ -117,12 +124,14 @@ prim_sv_init(const struct prim_opts *o, struct oko_shm_registry *reg,
         struct sv_child *c = &children[n_children++];
 
         snprintf(c->what, sizeof c->what, "classifier 0");
+        c->cls = &reg->classifiers[0];
         err = err ? err : oko_argv_add(&c->argv, cls_bin);
         err = err ? err : oko_argv_add_secondary_eal(&c->argv, o->file_prefix,
                                                      OKO_LCORE_CLASSIFIER,
                                                      o->log_level);
         err = err ? err : oko_argv_add(&c->argv, "--");
-        err = err ? err : oko_argv_addf(&c->argv, "--poll=%s", poll_name(o->poll));
+        err = err ? err : oko_argv_addf(&c->argv, "--poll=%s",
+                                        poll_name(o->poll));
         for (int i = 0; i < o->n_classifier_args; i++) {
             err = err ? err : oko_argv_add(&c->argv, o->classifier_args[i]);
         }
@@ -146,7 +155,8 @@ prim_sv_init(const struct prim_opts *o, struct oko_shm_registry *reg,
         err = err ? err : oko_argv_add(&c->argv, "--");
         err = err ? err : oko_argv_addf(&c->argv, "--prog=%u", p->id);
         err = err ? err : oko_argv_addf(&c->argv, "--instance=%u", c->inst);
-        err = err ? err : oko_argv_addf(&c->argv, "--poll=%s", poll_name(o->poll));
+        err = err ? err : oko_argv_addf(&c->argv, "--poll=%s",
+                                        poll_name(o->poll));
     }
     if (err) {
         oko_log(OKO_LOG_ERR, "--supervise: out of memory");
@@ -176,7 +186,8 @@ child_spawn(struct sv_child *c, uint64_t now)
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setsigdefault(&attr, &dfl);
     posix_spawnattr_setpgroup(&attr, 0);
-    rc = posix_spawn(&pid, c->argv.argv[0], NULL, &attr, c->argv.argv, environ);
+    rc = posix_spawn(&pid, c->argv.argv[0], NULL, &attr, c->argv.argv,
+                     environ);
     posix_spawnattr_destroy(&attr);
     if (rc) {
         oko_log(OKO_LOG_ERR, "%s: cannot start %s: %s", c->what,
@@ -189,6 +200,7 @@ child_spawn(struct sv_child *c, uint64_t now)
     }
     c->pid = pid;
     c->started_ns = now;
+    c->killed_hung = false;
     if (c->prog) {
         __atomic_store_n(&c->prog->state, OKO_PROG_STARTING, __ATOMIC_RELEASE);
     }
@@ -232,6 +244,9 @@ child_died(struct sv_child *c, int status, uint64_t now)
         __atomic_store_n(&in->ready, 0, __ATOMIC_RELAXED);
         __atomic_store_n(&in->pid, 0, __ATOMIC_RELAXED);
         __atomic_store_n(&c->prog->state, OKO_PROG_DOWN, __ATOMIC_RELEASE);
+    } else if (c->cls) {
+        __atomic_store_n(&c->cls->ready, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&c->cls->pid, 0, __ATOMIC_RELAXED);
     }
     c->pid = 0;
 }
@@ -254,8 +269,36 @@ prim_sv_tick(struct oko_shm_registry *reg, uint64_t now)
 
         if (!c->pid && now >= c->next_start_ns) {
             child_spawn(c, now);
+        } else if (c->pid && !c->killed_hung) {
+            const struct oko_shm_instance *in =
+                c->prog ? &c->prog->inst[c->inst] : NULL;
+            const uint32_t *ready = in ? &in->ready : &c->cls->ready;
+            const int32_t *pid = in ? &in->pid : &c->cls->pid;
+            uint64_t hb = oko_shm_load(in ? &in->heartbeat_ns
+                                          : &c->cls->heartbeat_ns);
+
+            if (__atomic_load_n(ready, __ATOMIC_ACQUIRE)
+                && __atomic_load_n(pid, __ATOMIC_RELAXED) == c->pid
+                && hb < now && now - hb > SV_HUNG_NS) {
+                oko_log(OKO_LOG_WARN, "%s (pid %d) hung: no heartbeat for "
+                        "%.1f s; SIGKILL", c->what, (int) c->pid,
+                        (now - hb) / 1e9);
+                kill(c->pid, SIGKILL);
+                c->killed_hung = true;
+            }
         }
     }
+}
+
+bool
+prim_sv_has_classifier(void)
+{
+    for (int i = 0; i < n_children; i++) {
+        if (children[i].cls) {
+            return true;
+        }
+    }
+    return false;
 }
 
 void
@@ -264,10 +307,16 @@ prim_sv_update_states(struct oko_shm_registry *reg)
     for (int i = 0; i < OKO_SHM_MAX_PROGS; i++) {
         struct oko_shm_prog *p = &reg->progs[i];
         uint32_t state = __atomic_load_n(&p->state, __ATOMIC_ACQUIRE);
+        const struct oko_shm_instance *in = &p->inst[p->active];
 
-        if ((state == OKO_PROG_STARTING || state == OKO_PROG_LOADED)
-            && __atomic_load_n(&p->inst[p->active].ready, __ATOMIC_ACQUIRE)) {
+        if ((state == OKO_PROG_STARTING || state == OKO_PROG_LOADED
+             || state == OKO_PROG_DOWN)
+            && __atomic_load_n(&in->ready, __ATOMIC_ACQUIRE)) {
             __atomic_store_n(&p->state, OKO_PROG_RUNNING, __ATOMIC_RELEASE);
+        } else if (state == OKO_PROG_RUNNING
+                   && !__atomic_load_n(&in->ready, __ATOMIC_ACQUIRE)) {
+            /* An instance not started by us stopped. */
+            __atomic_store_n(&p->state, OKO_PROG_DOWN, __ATOMIC_RELEASE);
         }
     }
 }
@@ -322,6 +371,8 @@ prim_sv_stop(struct oko_shm_registry *reg)
     for (int i = 0; i < n_children; i++) {
         if (children[i].prog) {
             children[i].prog->inst[children[i].inst].pid = 0;
+        } else if (children[i].cls) {
+            children[i].cls->pid = 0;
         }
         oko_argv_free(&children[i].argv);
     }
