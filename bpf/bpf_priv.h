@@ -114,6 +114,13 @@ struct bpf_vm {
     const struct bpf_prog *prog;
     struct bpf_map *maps[BPF_MAX_MAPS];
     void *scratch[BPF_MAX_MAPS];    /* per map, bpf_map_scratch_size() */
+    /* Count-min lookups write their estimate into site_scratch[call_site]
+     * (one u32 per instruction, allocated when the program has a count-min
+     * map): the pointers two lookup call sites return stay distinct for
+     * the whole run.  The interpreter sets call_site to the instruction
+     * index of each helper call. */
+    uint32_t *site_scratch;
+    uint32_t call_site;
     unsigned flags;
     bpf_log_fn *log_fn;
     void *log_ctx;

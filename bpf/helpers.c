@@ -146,7 +146,9 @@ helper_map_lookup(struct bpf_vm *vm, uint64_t map, uint64_t key,
         return helper_fault(vm, "%s: key out of bounds", "oko_map_lookup");
     }
     value = bpf_map_lookup(vm->maps[idx], (const void *) (uintptr_t) key,
-                           vm->scratch[idx]);
+                           def->type == BPF_MAP_CMS && vm->site_scratch
+                           ? (void *) &vm->site_scratch[vm->call_site]
+                           : vm->scratch[idx]);
     if (value && (vm->flags & BPF_VM_BOUNDS_CHECK)) {
         /* Remember the value so that accesses through it pass the run-time
          * checks; the oldest is forgotten when the table is full. */

@@ -690,6 +690,15 @@ bpf_vm_create(const struct bpf_prog *prog, struct bpf_map *const *maps,
             goto error;
         }
         vm->maps[i] = maps[i];
+        if (def->type == BPF_MAP_CMS && !vm->site_scratch) {
+            /* One estimate per instruction, so that the pointers two
+             * lookup call sites return stay distinct for the whole run. */
+            vm->site_scratch = calloc(prog->ninsns, sizeof(uint32_t));
+            if (!vm->site_scratch) {
+                ret = bpf_set_err(err, errlen, ENOMEM, "out of memory");
+                goto error;
+            }
+        }
         size = bpf_map_scratch_size(maps[i]);
         vm->scratch[i] = malloc(size ? size : 1);
         if (!vm->scratch[i]) {
@@ -751,6 +760,7 @@ bpf_vm_destroy(struct bpf_vm *vm)
     for (i = 0; i < BPF_MAX_MAPS; i++) {
         free(vm->scratch[i]);
     }
+    free(vm->site_scratch);
     free(vm);
 }
 
@@ -1011,6 +1021,7 @@ L_CALL:
         /* Helpers check pointer arguments against the live stack. */
         vm->stack_lo = STACK_LO;
     }
+    vm->call_site = (uint32_t) INSN_IDX;
     r[0] = ip->fn(vm, r[1], r[2], r[3], r[4], r[5]);
     if (__builtin_expect(vm->fault != 0, 0)) {
         goto out_helper;

@@ -202,6 +202,7 @@ struct bpf_map *bpf_map_create(const struct bpf_map_def *def, const char *name,
 /* Frees a map made by bpf_map_create() with the same allocator. */
 void bpf_map_destroy(struct bpf_map *map, const struct bpf_allocator *a);
 
+/* The map's definition and name, as given at creation. */
 const struct bpf_map_def *bpf_map_get_def(const struct bpf_map *map);
 const char *bpf_map_get_name(const struct bpf_map *map);
 
@@ -256,7 +257,11 @@ void bpf_hashlittle2(const void *key, size_t length, uint32_t *pc,
  * Programs
  * ------------------------------------------------------------------- */
 
-/* Helper ids of OKO-ABI.md section 2. */
+/* Helper ids of OKO-ABI.md section 2.  oko_map_lookup on a count-min
+ * sketch returns a pointer to the estimate that stays valid, and keeps its
+ * value, for the whole run -- until the same call instruction runs again
+ * (in a loop).  On a Bloom filter it points at a copy of the element of the
+ * map's latest lookup. */
 enum bpf_helper_id {
     BPF_HELPER_MAP_LOOKUP = 1,
     BPF_HELPER_MAP_UPDATE = 2,
@@ -306,6 +311,8 @@ struct bpf_prog *bpf_prog_load_file(const char *path,
 struct bpf_prog *bpf_prog_load_raw(const struct bpf_inst *insns, size_t n,
                                    char *err, size_t errlen);
 
+/* Frees a program and everything it owns; NULL is allowed.  VMs built from
+ * it must be destroyed first. */
 void bpf_prog_free(struct bpf_prog *prog);
 
 /* The instructions after relocation, and their number. */
@@ -313,7 +320,9 @@ const struct bpf_inst *bpf_prog_insns(const struct bpf_prog *prog,
                                       size_t *n);
 /* Instruction index of the entry point. */
 size_t bpf_prog_entry(const struct bpf_prog *prog);
+/* Number of maps the program declares; their ids are 0 .. n - 1. */
 size_t bpf_prog_nmaps(const struct bpf_prog *prog);
+/* Name and definition of map idx, or NULL if idx is out of range. */
 const struct bpf_map_desc *bpf_prog_map(const struct bpf_prog *prog,
                                         size_t idx);
 /* Name of the code section the program came from ("" for raw). */
@@ -375,8 +384,11 @@ typedef void bpf_log_fn(void *ctx, const char *line);
 struct bpf_vm *bpf_vm_create(const struct bpf_prog *prog,
                              struct bpf_map *const *maps, unsigned flags,
                              char *err, size_t errlen);
+/* Frees a VM (not the program nor the maps it was built with); NULL is
+ * allowed. */
 void bpf_vm_destroy(struct bpf_vm *vm);
 
+/* Sends the VM's oko_printf lines to fn(ctx, line) instead of stderr. */
 void bpf_vm_set_log(struct bpf_vm *vm, bpf_log_fn *fn, void *ctx);
 
 /* Runs the program on mem (len bytes, less than 2^32; a longer input ends

@@ -94,14 +94,21 @@ bpf_prog_load_file(const char *path, const struct bpf_load_opts *opts,
     size_t done = 0;
     int saved, fd;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused
+     * below as not a regular file. */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         saved = errno;
         bpf_set_err(err, errlen, saved, "%s: %s", path, strerror(saved));
         goto out;
     }
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        saved = S_ISREG(st.st_mode) ? errno : EINVAL;
+    if (fstat(fd, &st) < 0) {
+        saved = errno;
+        bpf_set_err(err, errlen, saved, "%s: %s", path, strerror(saved));
+        goto out_close;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        saved = EINVAL;
         bpf_set_err(err, errlen, saved, "%s: not a regular file", path);
         goto out_close;
     }

@@ -868,7 +868,9 @@ run_pcap(const struct common_opts *co, const struct run_opts *ro,
             oko_pcap_close(pcap);
             return -1;
         }
-        memcpy(frame, pkt.data, pkt.caplen);
+        if (pkt.caplen) {
+            memcpy(frame, pkt.data, pkt.caplen);
+        }
         err[0] = '\0';
         r = bpf_vm_exec(vm, frame, pkt.caplen, &r0, err, sizeof err);
         free(frame);

@@ -324,6 +324,51 @@ test_map_helpers_cms(void)
     bpf_prog_free(prog);
 }
 
+/* Two count-min lookups from two call sites: the first pointer still holds
+ * its own estimate after the second lookup (OKO-ABI.md: the pointer stays
+ * valid for the whole run). */
+static void
+test_cms_pointers_distinct(void)
+{
+    const struct bpf_map_def def = { BPF_MAP_CMS, 4, 4, 64, 3 };
+#define KEY_AT(o) LDDW_PSEUDO(1, BPF_PSEUDO_MAP_IDX, 0), MOV64_REG(2, 10), \
+                  ADD64_IMM(2, o)
+    const struct bpf_inst insns[] = {
+        ST_W(10, -4, 0x0a000001),
+        ST_W(10, -8, 0x0a000002),
+        KEY_AT(-4), CALL(BPF_HELPER_MAP_ADD),
+        KEY_AT(-8), CALL(BPF_HELPER_MAP_ADD),
+        KEY_AT(-8), CALL(BPF_HELPER_MAP_ADD),
+        KEY_AT(-4), CALL(BPF_HELPER_MAP_LOOKUP), MOV64_REG(6, 0),
+        KEY_AT(-8), CALL(BPF_HELPER_MAP_LOOKUP), MOV64_REG(7, 0),
+        JEQ_IMM(6, 0, 7),
+        JEQ_IMM(7, 0, 6),
+        LDX_W(0, 6, 0),
+        LDX_W(1, 7, 0),
+        INSN(BPF_CLS_ALU64 | BPF_ALU_LSH | BPF_SRC_K, 1, 0, 0, 32),
+        INSN(BPF_CLS_ALU64 | BPF_ALU_OR | BPF_SRC_X, 0, 1, 0, 0),
+        EXIT(),
+        MOV64_IMM(0, -1),
+        EXIT(),
+    };
+#undef KEY_AT
+    struct bpf_prog *prog = make_prog(insns, sizeof insns / sizeof insns[0],
+                                      &def, 1, NULL);
+    struct bpf_map *map = bpf_map_create(&def, "m0", NULL);
+    struct bpf_vm *vm;
+    char err[256];
+
+    CU_ASSERT_FATAL(map != NULL);
+    vm = bpf_vm_create(prog, &map, 0, err, sizeof err);
+    CU_ASSERT_FATAL(vm != NULL);
+    /* Estimates are at least the true counts: 1 for A, 2 for B; with 64
+     * columns and 3 rows these two keys do not collide everywhere. */
+    CU_ASSERT_EQUAL(bpf_vm_run(vm, NULL, 0), (2ull << 32) | 1);
+    bpf_vm_destroy(vm);
+    bpf_map_destroy(map, NULL);
+    bpf_prog_free(prog);
+}
+
 /* In bounds-check mode, a key pointer outside every region ends the run
  * with an error instead of reading it. */
 static void
@@ -364,6 +409,8 @@ static const struct cu_test tests[] = {
     { "oko_printf is rate-limited", test_printf_rate_limit },
     { "map update and lookup on a hash map", test_map_helpers_hash },
     { "map add, lookup, delete on a count-min sketch", test_map_helpers_cms },
+    { "count-min pointers of two call sites stay distinct",
+      test_cms_pointers_distinct },
     { "bounds-check mode rejects a wild key", test_checked_bad_key },
     { NULL, NULL }
 };
