@@ -63,6 +63,10 @@ extern "C" {
 #define OKO_SHM_FLT_VERDICT_RING "oko_f%u_vd_c%u"
 /* The published filter-chain table of a flow-table generation. */
 #define OKO_SHM_CHAIN_MZ        "oko_chains_g%u"
+/* Per-flow and per-port counters of classifier instance C (struct
+ * oko_shm_cls_stats; created by that classifier, found again by its
+ * successor after a restart). */
+#define OKO_SHM_CLS_STATS_MZ    "oko_c%u_stats"
 
 /* Longest name any of the formats above produces, with DPDK's prefix. */
 #define OKO_SHM_NAMESIZE        32
@@ -81,6 +85,12 @@ extern "C" {
 #define OKO_SHM_MAX_INSTANCES   2
 #define OKO_SHM_MAX_CLASSIFIERS 1
 #define OKO_SHM_MAX_CHAIN       8
+/* Chains one generation's table holds, chain 0 (unused) included. */
+#define OKO_SHM_MAX_CHAINS      4096
+/* Flows whose counters a classifier publishes (the others are counted in
+ * its totals only), and the room for each flow's text. */
+#define OKO_SHM_CLS_MAX_FLOWS   4096
+#define OKO_SHM_FLOW_TEXT       232
 
 /* EAL lcore ids, unique per process (DPDK-NOTES.md: two processes on one
  * lcore id corrupt the shared mempool caches). */
@@ -95,7 +105,7 @@ extern "C" {
 #define OKO_HEARTBEAT_STALE_MS  250
 
 #define OKO_SHM_MAGIC           0x4f4b4f52u     /* "OKOR" */
-#define OKO_SHM_ABI_VERSION     1
+#define OKO_SHM_ABI_VERSION     2   /* 2: holding, lost, cls stats */
 
 /* ---------------------------------------------------------------------
  * The mbuf dynamic field: a packet's position in its filter chain.
@@ -132,7 +142,14 @@ struct oko_shm_chain {
  * publisher fills everything, then creates the hand-off rings
  * (OKO_SHM_FLT_IN_FLT_RING) its chains need, then bumps the registry's
  * flow_generation; it frees a table only when no packet of its generation
- * can be in flight. */
+ * can be in flight.
+ *
+ * The table may be reserved larger than n_chains (oko-classifier reserves
+ * room for OKO_SHM_MAX_CHAINS) and grow while its generation is current:
+ * chains are only ever appended, each one written completely before
+ * n_chains is raised past it with a release store, so a reader that sees
+ * chain_id < n_chains sees that chain whole, and a published chain never
+ * changes. */
 struct oko_shm_chain_table {
     uint32_t magic;
     uint32_t generation;
@@ -186,6 +203,8 @@ struct oko_shm_instance {
     uint64_t linearised;        /* multi-segment packets copied */
     uint64_t truncated;         /* ... too long: first segment only */
     uint64_t out_full;          /* verdict/hand-off ring full, retried */
+    uint64_t holding;           /* packets taken from an input ring and not
+                                 * yet passed on: lost if it dies now */
 } __attribute__((aligned(64)));
 
 /* One program.  Written by the primary (load, unload, supervision),
@@ -202,6 +221,7 @@ struct oko_shm_prog {
     uint32_t active;            /* index of the active instance in inst[] */
     uint32_t restarts;          /* instances restarted by the supervisor */
     int32_t last_exit;          /* wait status of the latest dead instance */
+    uint64_t lost;              /* packets dead instances held (holding) */
     struct oko_shm_map maps[OKO_SHM_MAX_PROG_MAPS];
     struct oko_shm_instance inst[OKO_SHM_MAX_INSTANCES];
 } __attribute__((aligned(64)));
@@ -225,6 +245,44 @@ struct oko_shm_classifier {
     uint64_t emc_hits;          /* exact-match cache hits */
     uint64_t lookups;           /* wildcard classifier lookups */
 } __attribute__((aligned(64)));
+
+/* Counters of the flows of classifier instance C, in memzone
+ * OKO_SHM_CLS_STATS_MZ.  Written by that oko-classifier only; flows[i] is
+ * rule i of its current flow-table snapshot (text written before n_flows
+ * is raised past it). */
+struct oko_shm_cls_flow {
+    uint64_t pkts;
+    uint64_t bytes;
+    char text[OKO_SHM_FLOW_TEXT];       /* the flow, as oko_flow_format() */
+};
+
+/* What the classifier did with the packets of one port (OpenFlow port
+ * number = index + 1). */
+struct oko_shm_cls_port {
+    uint64_t rx;                /* taken from the port's RX ring */
+    uint64_t tx;                /* put on the port's TX ring */
+    uint64_t dropped;           /* received, then dropped (any reason) */
+    uint64_t pad;
+};
+
+struct oko_shm_cls_stats {
+    uint32_t magic;             /* OKO_SHM_MAGIC once initialised */
+    uint32_t n_flows;           /* entries of flows[] in use */
+    uint64_t generation;        /* flow-table generation of flows[] */
+    /* Drop and fail-policy reasons, totals. */
+    uint64_t drop_action;       /* flows whose actions drop */
+    uint64_t table_miss;        /* no flow matched */
+    uint64_t fail_open;         /* dead/absent filter: taken as no match */
+    uint64_t fail_closed;       /* dead filter: taken as a match */
+    uint64_t stale;             /* verdicts of an older generation */
+    uint64_t chain_errors;      /* chain too long or chain table full */
+    uint64_t tx_full;           /* a port TX ring refused packets */
+    uint64_t unsupported;       /* actions this classifier does not run */
+    uint64_t mac_learned;       /* NORMAL: MAC table insertions */
+    uint64_t flooded;           /* NORMAL: unknown or broadcast, flooded */
+    struct oko_shm_cls_port ports[OKO_SHM_MAX_PORTS];
+    struct oko_shm_cls_flow flows[OKO_SHM_CLS_MAX_FLOWS];
+};
 
 /* One port.  Written by the primary, which does port I/O. */
 struct oko_shm_port {

@@ -436,8 +436,15 @@ flt_enqueue_all(struct flt *f, struct rte_ring *r, struct rte_mbuf **pkts,
     uint64_t waits = 0;
 
     while (sent < n) {
-        sent += rte_ring_sp_enqueue_burst(r, (void **) pkts + sent, n - sent,
-                                          NULL);
+        unsigned int q = rte_ring_sp_enqueue_burst(r, (void **) pkts + sent,
+                                                   n - sent, NULL);
+
+        sent += q;
+        if (q) {
+            /* What a SIGKILL now would lose (one store per enqueue). */
+            oko_shm_store(&f->inst->holding,
+                          oko_shm_load(&f->inst->holding) - q);
+        }
         if (sent < n) {
             f->out_full++;
             /* Waiting for a slow consumer is not hanging: keep the
@@ -539,6 +546,7 @@ flt_loop(struct flt *f, const struct flt_opts *o)
 
             if (n) {
                 work += n;
+                oko_shm_store(&f->inst->holding, n);
                 if (!flt_burst(f, pkts, n, &poller)) {
                     return;
                 }

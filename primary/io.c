@@ -6,7 +6,9 @@
  *
  * Normal mode: each port's received bursts go to its RX ring (consumer: the
  * classifier), and bursts from its TX ring (producer: the classifier) are
- * transmitted.  Packets a full ring cannot take are dropped and counted.
+ * transmitted.  While an RX ring is full and the classifier alive, the
+ * port is not polled (back-pressure); with no live classifier, packets a
+ * full ring cannot take are dropped and counted (rx-dropped).
  * When the primary supervises a classifier, the ports are polled once it
  * is ready.
  *
@@ -93,6 +95,53 @@ port_tx(uint16_t port, struct rte_mbuf **pkts, uint16_t n)
     }
 }
 
+/* Received packets a full RX ring could not take yet, per port. */
+struct rx_pending {
+    uint16_t n;
+    struct rte_mbuf *pkts[PRIM_MAX_BURST];
+};
+
+static struct rx_pending rx_pending[OKO_SHM_MAX_PORTS];
+
+/* Whether the classifier takes packets: ready, with a heartbeat younger
+ * than OKO_HEARTBEAT_STALE_MS.  Called only when a ring is full. */
+static bool
+classifier_alive(const struct oko_shm_registry *reg)
+{
+    const struct oko_shm_classifier *c = &reg->classifiers[0];
+    uint64_t hb = oko_shm_load(&c->heartbeat_ns);
+    uint64_t now = oko_now_ns();
+
+    return __atomic_load_n(&c->ready, __ATOMIC_ACQUIRE)
+           && (hb >= now || now - hb < OKO_HEARTBEAT_STALE_MS * 1000000ull);
+}
+
+/* Puts port p's pending packets on its RX ring.  While the ring is full
+ * and the classifier alive, they wait and the port is not polled (its RX
+ * queue absorbs the burst: back-pressure, as a NIC does); with no live
+ * classifier they are dropped and counted.  Returns the packets that
+ * left the pending list. */
+static unsigned int
+rx_push(const struct oko_shm_registry *reg, struct prim_rings *rings,
+        uint16_t p)
+{
+    struct rx_pending *rp = &rx_pending[p];
+    unsigned int q = rte_ring_sp_enqueue_burst(rings->port_rx[p],
+                                               (void **) rp->pkts, rp->n,
+                                               NULL);
+
+    if (q < rp->n && !classifier_alive(reg)) {
+        counters[p].rx_dropped += rp->n - q;
+        rte_pktmbuf_free_bulk(rp->pkts + q, rp->n - q);
+        q = rp->n;
+    }
+    if (q) {
+        rp->n -= q;
+        memmove(rp->pkts, rp->pkts + q, rp->n * sizeof rp->pkts[0]);
+    }
+    return q;
+}
+
 /* One iteration of the normal mode.  Ports are not polled before the
  * supervised classifier first reports ready (rx_on).  Returns the packets
  * handled. */
@@ -109,19 +158,19 @@ io_normal(const struct oko_shm_registry *reg, struct prim_rings *rings,
         oko_log(OKO_LOG_INFO, "classifier ready: polling the ports");
     }
     for (uint16_t p = 0; p < reg->n_ports; p++) {
-        uint16_t n = likely(*rx_on) ? rte_eth_rx_burst(p, 0, pkts, burst) : 0;
+        struct rx_pending *rp = &rx_pending[p];
+        uint16_t n;
 
-        if (n) {
-            unsigned int q = rte_ring_sp_enqueue_burst(rings->port_rx[p],
-                                                       (void **) pkts, n,
-                                                       NULL);
-
-            counters[p].rx += n;
-            if (q < n) {
-                counters[p].rx_dropped += n - q;
-                rte_pktmbuf_free_bulk(pkts + q, n - q);
+        if (unlikely(rp->n)) {
+            work += rx_push(reg, rings, p);
+        } else if (likely(*rx_on)) {
+            n = rte_eth_rx_burst(p, 0, rp->pkts, burst);
+            if (n) {
+                counters[p].rx += n;
+                rp->n = n;
+                rx_push(reg, rings, p);
+                work += n;
             }
-            work += n;
         }
         n = rte_ring_sc_dequeue_burst(rings->port_tx[p], (void **) pkts,
                                       burst, NULL);

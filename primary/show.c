@@ -4,8 +4,9 @@
  *
  * show.c -- `oko-primary --show`: attaches to a running oko-primary as a
  * DPDK secondary (lcore OKO_LCORE_TOOL) and prints its registry: ports
- * with counters, programs with state, instance, heartbeat, counters and
- * the number of entries of each map.  Read-only: it writes nothing shared.
+ * with counters, the classifier with its counters per port and per flow,
+ * the mbuf pool's use, programs with state, instance, heartbeat, counters
+ * and the number of entries of each map.  Read-only: it writes nothing shared.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_mempool.h>
 #include <rte_memzone.h>
 
 #include "primary.h"
@@ -33,9 +35,10 @@ map_type_name(uint32_t type)
 static void
 show_prog(const struct oko_shm_prog *p, uint64_t now)
 {
-    printf("program %u v%u %s state %s %s restarts %u\n", p->id, p->version,
-           p->name, oko_prog_state_name(p->state),
-           oko_fail_policy_name(p->fail_policy), p->restarts);
+    printf("program %u v%u %s state %s %s restarts %u lost %" PRIu64 "\n",
+           p->id, p->version, p->name, oko_prog_state_name(p->state),
+           oko_fail_policy_name(p->fail_policy), p->restarts,
+           oko_shm_load(&p->lost));
     for (unsigned int i = 0; i < OKO_SHM_MAX_INSTANCES; i++) {
         const struct oko_shm_instance *in = &p->inst[i];
         uint64_t hb_ns = oko_shm_load(&in->heartbeat_ns);
@@ -73,12 +76,57 @@ show_prog(const struct oko_shm_prog *p, uint64_t now)
     }
 }
 
+/* Prints what classifier instance ci counted: drop reasons, per port,
+ * per flow (memzone OKO_SHM_CLS_STATS_MZ, absent until a classifier ran). */
+static void
+show_classifier_stats(const struct oko_shm_registry *reg, unsigned int ci)
+{
+    const struct oko_shm_cls_stats *st;
+    const struct rte_memzone *mz;
+    char name[OKO_SHM_NAMESIZE];
+    uint32_t n;
+
+    if (oko_shm_name(name, sizeof name, OKO_SHM_CLS_STATS_MZ, ci)
+        || !(mz = rte_memzone_lookup(name)) || mz->len < sizeof *st) {
+        return;
+    }
+    st = mz->addr;
+    if (st->magic != OKO_SHM_MAGIC) {
+        return;
+    }
+    printf("classifier %u generation %" PRIu64 " drop-action %" PRIu64
+           " table-miss %" PRIu64 " fail-open %" PRIu64 " fail-closed %"
+           PRIu64 " stale %" PRIu64 " chain-errors %" PRIu64 " tx-full %"
+           PRIu64 " unsupported %" PRIu64 " mac-learned %" PRIu64
+           " flooded %" PRIu64 "\n", ci, st->generation,
+           oko_shm_load(&st->drop_action), oko_shm_load(&st->table_miss),
+           oko_shm_load(&st->fail_open), oko_shm_load(&st->fail_closed),
+           oko_shm_load(&st->stale), oko_shm_load(&st->chain_errors),
+           oko_shm_load(&st->tx_full), oko_shm_load(&st->unsupported),
+           oko_shm_load(&st->mac_learned), oko_shm_load(&st->flooded));
+    for (unsigned int p = 0; p < reg->n_ports && p < OKO_SHM_MAX_PORTS;
+         p++) {
+        printf("classifier %u port %u rx %" PRIu64 " tx %" PRIu64
+               " dropped %" PRIu64 "\n", ci, p,
+               oko_shm_load(&st->ports[p].rx), oko_shm_load(&st->ports[p].tx),
+               oko_shm_load(&st->ports[p].dropped));
+    }
+    n = __atomic_load_n(&st->n_flows, __ATOMIC_ACQUIRE);
+    for (uint32_t i = 0; i < n && i < OKO_SHM_CLS_MAX_FLOWS; i++) {
+        printf("flow %u pkts %" PRIu64 " bytes %" PRIu64 " %.*s\n", i,
+               oko_shm_load(&st->flows[i].pkts),
+               oko_shm_load(&st->flows[i].bytes),
+               (int) sizeof st->flows[i].text, st->flows[i].text);
+    }
+}
+
 int
 prim_show(const struct prim_opts *o, const char *argv0)
 {
     struct oko_argv eal = { 0 };
     char **eal_vec = NULL;
     struct oko_shm_registry *reg;
+    struct rte_mempool *pool;
     char err[256];
     uint64_t now;
     int status = EXIT_FAILURE;
@@ -145,6 +193,17 @@ prim_show(const struct prim_opts *o, const char *argv0)
                oko_shm_load(&c->from_filters),
                oko_shm_load(&c->to_controller), oko_shm_load(&c->emc_hits),
                oko_shm_load(&c->lookups));
+    }
+    for (unsigned int i = 0; i < OKO_SHM_MAX_CLASSIFIERS; i++) {
+        show_classifier_stats(reg, i);
+    }
+    pool = rte_mempool_lookup(OKO_SHM_MBUF_POOL);
+    if (pool) {
+        /* Counts include the per-lcore caches: in-use is what rings,
+         * queues and processes hold. */
+        printf("mbufs pool %s size %u in-use %u avail %u\n", pool->name,
+               pool->size, rte_mempool_in_use_count(pool),
+               rte_mempool_avail_count(pool));
     }
     for (int i = 0; i < OKO_SHM_MAX_PROGS; i++) {
         if (__atomic_load_n(&reg->progs[i].state, __ATOMIC_ACQUIRE)

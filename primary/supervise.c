@@ -11,6 +11,7 @@
  * terminal reaches only the primary, which then stops them in order.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <spawn.h>
@@ -238,9 +239,18 @@ child_died(struct sv_child *c, int status, uint64_t now)
             c->what, (int) c->pid, why, ran / 1e9, c->backoff_ns / 1e9);
     if (c->prog) {
         struct oko_shm_instance *in = &c->prog->inst[c->inst];
+        uint64_t held = oko_shm_load(&in->holding);
 
         c->prog->last_exit = status;
         c->prog->restarts++;
+        if (held) {
+            /* The burst it had taken: the lifecycle work will recover
+             * these mbufs; for now they are counted. */
+            oko_shm_store(&c->prog->lost, c->prog->lost + held);
+            oko_shm_store(&in->holding, 0);
+            oko_log(OKO_LOG_WARN, "%s: %" PRIu64 " packet(s) it held are "
+                    "lost", c->what, held);
+        }
         __atomic_store_n(&in->ready, 0, __ATOMIC_RELAXED);
         __atomic_store_n(&in->pid, 0, __ATOMIC_RELAXED);
         __atomic_store_n(&c->prog->state, OKO_PROG_DOWN, __ATOMIC_RELEASE);
