@@ -5,6 +5,7 @@ BPF_SOURCES = \
 	bpf/bpf_priv.h \
 	bpf/prog.c \
 	bpf/elf.c \
+	bpf/btf.c \
 	bpf/verify.c \
 	bpf/interp.c \
 	bpf/maps.c \

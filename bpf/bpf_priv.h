@@ -32,6 +32,9 @@ struct bpf_prog {
     size_t nsyms;
     char section[BPF_MAX_NAME];
     bool raw;                       /* from bpf_prog_load_raw() */
+    enum bpf_flavour flavour;       /* OKO (also raw) or XDP */
+    struct bpf_btf *btf;            /* parsed .BTF (libbpf flavour), or
+                                     * NULL; owned, freed with the prog */
 };
 
 /* Allocates an empty program (calloc).  NULL on ENOMEM. */
@@ -41,6 +44,46 @@ struct bpf_prog *bpf_prog_alloc(void);
  * every stage so that diagnostics look alike. */
 int bpf_set_err(char *err, size_t errlen, int errnum, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* ---------------------------------------------------------------------
+ * BTF (btf.c)
+ * ------------------------------------------------------------------- */
+
+struct bpf_btf;
+
+/* A libbpf-style map definition read from BTF: kernel values, not yet
+ * mapped to oko's map types (the loader does that). */
+struct bpf_btf_map {
+    char name[BPF_MAX_NAME];
+    uint32_t type;              /* kernel BPF_MAP_TYPE_* */
+    bool has_type;
+    uint32_t key_size;
+    uint32_t value_size;
+    uint32_t max_entries;
+    uint32_t map_flags;
+    uint64_t map_extra;
+    uint32_t key_type;          /* BTF ids, 0 if given as a size */
+    uint32_t value_type;
+};
+
+struct bpf_btf *bpf_btf_parse(const void *data, size_t len, char *err,
+                              size_t errlen);
+void bpf_btf_free(struct bpf_btf *btf);
+uint32_t bpf_btf_ntypes(const struct bpf_btf *btf);
+int bpf_btf_kind(const struct bpf_btf *btf, uint32_t id);
+const char *bpf_btf_name(const struct bpf_btf *btf, uint32_t id);
+const char *bpf_btf_str(const struct bpf_btf *btf, uint32_t off);
+int bpf_btf_resolve(const struct bpf_btf *btf, uint32_t id, uint32_t *out);
+int bpf_btf_size(const struct bpf_btf *btf, uint32_t id, uint64_t *size);
+uint32_t bpf_btf_find_datasec(const struct bpf_btf *btf, const char *name);
+uint32_t bpf_btf_datasec_var(const struct bpf_btf *btf, uint32_t sec,
+                             uint32_t i, uint32_t *var);
+int bpf_btf_map_def(const struct bpf_btf *btf, uint32_t var,
+                    struct bpf_btf_map *def, char *err, size_t errlen);
+int bpf_btf_format(const struct bpf_btf *btf, uint32_t id, const void *data,
+                   size_t len, char *buf, size_t buflen);
+int bpf_btf_type_name(const struct bpf_btf *btf, uint32_t id, char *buf,
+                      size_t buflen);
 
 /* ---------------------------------------------------------------------
  * Helpers: one prototype table used by the verifier (argument types) and

@@ -17,9 +17,22 @@
  *
  * Only what the program needs is read: the code section, the symbol table
  * and its strings, the relocations that apply to the code, the map sections
- * and the read-only sections the code refers to.  Everything else (BTF,
- * DWARF, relocations of other sections, possibly compressed) is ignored, so
+ * and the read-only sections the code refers to.  Everything else (DWARF,
+ * relocations of other sections, possibly compressed) is ignored, so
  * objects built with -g load like the others.
+ *
+ * Two flavours (enum bpf_flavour), decided before anything else from the
+ * load option or, by default, from the object:
+ *  - oko (OKO-ABI.md): as above; BTF is ignored;
+ *  - libbpf/XDP, for an object with a `.maps` section or a code section
+ *    named xdp, xdp/..., classifier, tc or socket...: the code is that
+ *    section, the entry its first global function; maps are the variables
+ *    of the `.maps` DATASEC of the object's BTF (parsed by btf.c), mapped
+ *    onto oko's map types (elf_btf_map_to_oko), with their key and value
+ *    BTF types kept for formatting; helper calls keep their kernel ids
+ *    (call imm N, no relocation); CO-RE relocations (.BTF.ext), global
+ *    data (.data, .bss and other writable sections) and calls to extern
+ *    functions are refused with a message that names them.
  */
 #include "bpf_priv.h"
 
@@ -58,13 +71,23 @@
 #define ROLE_RELOC  0x08    /* relocations of the code section */
 #define ROLE_MAPS   0x10    /* map definitions */
 #define ROLE_RODATA 0x20    /* read-only data the code refers to */
+#define ROLE_BTF_MAPS 0x40  /* `.maps`: BTF-defined maps (libbpf flavour) */
+#define ROLE_BTF    0x80    /* .BTF and .BTF.ext (libbpf flavour) */
+
+/* The section of BTF-defined maps, and the BTF sections (libbpf). */
+#define ELF_BTF_MAPS_SEC ".maps"
+#define ELF_BTF_SEC      ".BTF"
+#define ELF_BTF_EXT_SEC  ".BTF.ext"
 
 /* A map definition found in a map section. */
 struct elf_map {
     size_t shndx;               /* section */
     uint64_t off;               /* offset in the section */
+    uint64_t size;              /* bytes of the definition */
     const char *name;
     struct bpf_map_def def;
+    uint32_t btf_key_type;      /* BTF-defined maps */
+    uint32_t btf_value_type;
 };
 
 /* One relocation of the code section, checked and resolved (pass 1), to
@@ -102,6 +125,8 @@ struct elf_ctx {
     struct elf_map *maps;       /* sorted by (shndx, off) */
     size_t nmaps;
     size_t *ro_base;            /* [shnum] offset of a section in rodata */
+    enum bpf_flavour flavour;   /* OKO or XDP, decided before the code */
+    struct bpf_btf *btf;        /* parsed .BTF (XDP flavour) */
     char *err;
     size_t errlen;
 };
@@ -387,8 +412,64 @@ elf_is_code_section(const GElf_Shdr *sh)
               == (SHF_ALLOC | SHF_EXECINSTR);
 }
 
-/* Picks the code section (opts->section, or the first non-empty
- * executable one) and copies its instructions into prog. */
+/* True if name is a libbpf program section oko can run as a filter:
+ * xdp, xdp/..., xdp.frags, classifier, classifier/..., tc, tc/...,
+ * socket... (socket filters). */
+static bool
+elf_is_prog_section_name(const char *name)
+{
+    static const char *const exact[] = { "xdp", "xdp.frags", "classifier",
+                                         "tc" };
+    static const char *const prefix[] = { "xdp/", "xdp.frags/",
+                                          "classifier/", "tc/", "socket" };
+    size_t i;
+
+    for (i = 0; i < sizeof exact / sizeof exact[0]; i++) {
+        if (!strcmp(name, exact[i])) {
+            return true;
+        }
+    }
+    for (i = 0; i < sizeof prefix / sizeof prefix[0]; i++) {
+        if (!strncmp(name, prefix[i], strlen(prefix[i]))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Decides the flavour: the load option, else libbpf/XDP if the object has
+ * a `.maps` section or an executable section with a program name. */
+static int
+elf_detect_flavour(struct elf_ctx *c, const struct bpf_load_opts *opts)
+{
+    enum bpf_flavour want = opts ? opts->flavour : BPF_FLAVOUR_AUTO;
+    size_t i;
+
+    if (want != BPF_FLAVOUR_AUTO && want != BPF_FLAVOUR_OKO
+        && want != BPF_FLAVOUR_XDP) {
+        return ELF_ERR(c, EINVAL, "unknown program flavour %d in the load "
+                       "options", (int) want);
+    }
+    c->flavour = want;
+    if (want != BPF_FLAVOUR_AUTO) {
+        return 0;
+    }
+    c->flavour = BPF_FLAVOUR_OKO;
+    for (i = 1; i < c->shnum; i++) {
+        if (!strcmp(c->names[i], ELF_BTF_MAPS_SEC)
+            || (elf_is_code_section(&c->shdrs[i])
+                && elf_is_prog_section_name(c->names[i]))) {
+            c->flavour = BPF_FLAVOUR_XDP;
+            break;
+        }
+    }
+    return 0;
+}
+
+/* Picks the code section (opts->section; else in the XDP flavour the first
+ * non-empty executable section with a program name, such as `xdp`; else
+ * the first non-empty executable one) and copies its instructions into
+ * prog. */
 static int
 elf_load_code(struct elf_ctx *c, const struct bpf_load_opts *opts,
               struct bpf_prog *prog)
@@ -399,10 +480,22 @@ elf_load_code(struct elf_ctx *c, const struct bpf_load_opts *opts,
     size_t i;
     int ret;
 
-    for (i = 1; i < c->shnum; i++) {
-        if (want ? !strcmp(c->names[i], want)
-                 : elf_is_code_section(&c->shdrs[i]) && c->shdrs[i].sh_size) {
-            break;
+    i = c->shnum;
+    if (!want && c->flavour == BPF_FLAVOUR_XDP) {
+        for (i = 1; i < c->shnum; i++) {
+            if (elf_is_code_section(&c->shdrs[i]) && c->shdrs[i].sh_size
+                && elf_is_prog_section_name(c->names[i])) {
+                break;
+            }
+        }
+    }
+    if (i == c->shnum) {
+        for (i = 1; i < c->shnum; i++) {
+            if (want ? !strcmp(c->names[i], want)
+                     : elf_is_code_section(&c->shdrs[i])
+                       && c->shdrs[i].sh_size) {
+                break;
+            }
         }
     }
     if (i == c->shnum) {
@@ -558,17 +651,43 @@ elf_check_reloc(struct elf_ctx *c, const char *secname, size_t n,
                            "which is not a data section", idx, name,
                            c->names[sym.st_shndx]);
         }
-        /* A section named `maps` holds maps even if clang made it
-         * read-only (const definitions). */
-        c->role[sym.st_shndx] |= (tsh->sh_flags & SHF_WRITE)
-                                 || !strcmp(c->names[sym.st_shndx], "maps")
-                                 ? ROLE_MAPS : ROLE_RODATA;
+        if (c->flavour == BPF_FLAVOUR_XDP) {
+            /* libbpf: maps are in `.maps`; other writable data would be
+             * a global variable, which libbpf turns into a map of its
+             * own (.data, .bss, custom sections) and oko does not. */
+            if (!strcmp(c->names[sym.st_shndx], ELF_BTF_MAPS_SEC)) {
+                c->role[sym.st_shndx] |= ROLE_BTF_MAPS;
+            } else if ((tsh->sh_flags & SHF_WRITE)
+                       || !strcmp(c->names[sym.st_shndx], "maps")) {
+                return ELF_ERR(c, EINVAL, "lddw at insn %zu refers to '%s' "
+                               "in %s: global data and legacy map "
+                               "definitions are not supported in the libbpf "
+                               "flavour (declare maps in SEC(\".maps\"))",
+                               idx, name, c->names[sym.st_shndx]);
+            } else {
+                c->role[sym.st_shndx] |= ROLE_RODATA;
+            }
+        } else {
+            /* A section named `maps` holds maps even if clang made it
+             * read-only (const definitions). */
+            c->role[sym.st_shndx] |= (tsh->sh_flags & SHF_WRITE)
+                                     || !strcmp(c->names[sym.st_shndx],
+                                                "maps")
+                                     ? ROLE_MAPS : ROLE_RODATA;
+        }
     } else {
         if (c->insns[idx].code != ELF_OP_CALL) {
             return ELF_ERR(c, EINVAL, "R_BPF_64_32 relocation at insn %zu "
                            "(offset 0x%" PRIx64 ", symbol '%s'): instruction "
                            "0x%02x is not a call", idx, r_offset, name,
                            c->insns[idx].code);
+        }
+        if (sym.st_shndx == SHN_UNDEF && c->flavour == BPF_FLAVOUR_XDP) {
+            /* libbpf programs call helpers by kernel id (no relocation);
+             * a call to an undefined symbol is a kfunc or an extern. */
+            return ELF_ERR(c, EINVAL, "call at insn %zu to external function "
+                           "'%s': kfuncs and extern functions are not "
+                           "supported in the libbpf flavour", idx, name);
         }
         if (sym.st_shndx == SHN_UNDEF) {
             r->helper = *name ? bpf_helper_by_name(name) : -ENOENT;
@@ -667,7 +786,8 @@ elf_scan_relocs(struct elf_ctx *c)
 
 /* Marks the sections named `maps` and `.data` as map sections (those the
  * code refers to are marked by pass 1): their maps get ids even if the
- * code does not use them. */
+ * code does not use them.  In the XDP flavour, marks `.maps` and the BTF
+ * sections instead. */
 static void
 elf_mark_map_sections(struct elf_ctx *c)
 {
@@ -676,6 +796,15 @@ elf_mark_map_sections(struct elf_ctx *c)
     for (i = 1; i < c->shnum; i++) {
         const GElf_Shdr *sh = &c->shdrs[i];
 
+        if (c->flavour == BPF_FLAVOUR_XDP) {
+            if (!strcmp(c->names[i], ELF_BTF_MAPS_SEC)) {
+                c->role[i] |= ROLE_BTF_MAPS;
+            } else if (!strcmp(c->names[i], ELF_BTF_SEC)
+                       || !strcmp(c->names[i], ELF_BTF_EXT_SEC)) {
+                c->role[i] |= ROLE_BTF;
+            }
+            continue;
+        }
         if (sh->sh_type != SHT_PROGBITS
             || (sh->sh_flags & (SHF_ALLOC | SHF_EXECINSTR)) != SHF_ALLOC) {
             continue;
@@ -698,6 +827,373 @@ elf_map_cmp(const void *a_, const void *b_)
     return a->off < b->off ? -1 : a->off > b->off;
 }
 
+
+/* ---------------------------------------------------------------------
+ * libbpf flavour: BTF, BTF-defined maps, CO-RE
+ * ------------------------------------------------------------------- */
+
+/* Kernel map types (enum bpf_map_type of linux/bpf.h), by value, for
+ * messages. */
+static const char *const elf_kernel_map_types[] = {
+    "BPF_MAP_TYPE_UNSPEC", "BPF_MAP_TYPE_HASH", "BPF_MAP_TYPE_ARRAY",
+    "BPF_MAP_TYPE_PROG_ARRAY", "BPF_MAP_TYPE_PERF_EVENT_ARRAY",
+    "BPF_MAP_TYPE_PERCPU_HASH", "BPF_MAP_TYPE_PERCPU_ARRAY",
+    "BPF_MAP_TYPE_STACK_TRACE", "BPF_MAP_TYPE_CGROUP_ARRAY",
+    "BPF_MAP_TYPE_LRU_HASH", "BPF_MAP_TYPE_LRU_PERCPU_HASH",
+    "BPF_MAP_TYPE_LPM_TRIE", "BPF_MAP_TYPE_ARRAY_OF_MAPS",
+    "BPF_MAP_TYPE_HASH_OF_MAPS", "BPF_MAP_TYPE_DEVMAP",
+    "BPF_MAP_TYPE_SOCKMAP", "BPF_MAP_TYPE_CPUMAP", "BPF_MAP_TYPE_XSKMAP",
+    "BPF_MAP_TYPE_SOCKHASH", "BPF_MAP_TYPE_CGROUP_STORAGE",
+    "BPF_MAP_TYPE_REUSEPORT_SOCKARRAY",
+    "BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE", "BPF_MAP_TYPE_QUEUE",
+    "BPF_MAP_TYPE_STACK", "BPF_MAP_TYPE_SK_STORAGE",
+    "BPF_MAP_TYPE_DEVMAP_HASH", "BPF_MAP_TYPE_STRUCT_OPS",
+    "BPF_MAP_TYPE_RINGBUF", "BPF_MAP_TYPE_INODE_STORAGE",
+    "BPF_MAP_TYPE_TASK_STORAGE", "BPF_MAP_TYPE_BLOOM_FILTER",
+    "BPF_MAP_TYPE_USER_RINGBUF", "BPF_MAP_TYPE_CGRP_STORAGE",
+};
+
+/* The kernel map types oko maps onto its own. */
+#define KMAP_HASH            1
+#define KMAP_ARRAY           2
+#define KMAP_PERCPU_HASH     5
+#define KMAP_PERCPU_ARRAY    6
+#define KMAP_LRU_HASH        9
+#define KMAP_LRU_PERCPU_HASH 10
+#define KMAP_BLOOM_FILTER    30
+
+/* The kernel's Bloom filter: map_extra bits 0-3 = number of hashes (0
+ * means this default); the other bits must be zero. */
+#define KMAP_BLOOM_DEFAULT_HASHES 5
+#define KMAP_BLOOM_HASH_MASK      0xfull
+
+/* Parses the .BTF section (XDP flavour).  An object without one is fine
+ * unless it has BTF-defined maps (checked when they are loaded). */
+static int
+elf_load_btf(struct elf_ctx *c)
+{
+    Elf_Data *data;
+    char msg[200];
+    size_t i;
+    int ret;
+
+    for (i = 1; i < c->shnum; i++) {
+        if (!strcmp(c->names[i], ELF_BTF_SEC)) {
+            break;
+        }
+    }
+    if (i == c->shnum) {
+        return 0;
+    }
+    if (c->shdrs[i].sh_type != SHT_PROGBITS) {
+        return ELF_ERR(c, EINVAL, "section %s is not PROGBITS", ELF_BTF_SEC);
+    }
+    data = elf_section_data(c, i, &ret);
+    if (!data) {
+        return ret;
+    }
+    msg[0] = '\0';
+    c->btf = bpf_btf_parse(data->d_buf, data->d_size, msg, sizeof msg);
+    if (!c->btf) {
+        return ELF_ERR(c, errno, "section %s: %s", ELF_BTF_SEC, msg);
+    }
+    return 0;
+}
+
+/* Refuses CO-RE: the core_relo part of .BTF.ext asks the loader to patch
+ * field offsets for the running kernel's types, which oko does not do
+ * (the program's struct layouts are taken as they are).  Func and line
+ * info are ignored. */
+static int
+elf_check_core(struct elf_ctx *c)
+{
+    const uint8_t *p;
+    uint32_t hdr_len, off, len, rec_size, pos, v[4];
+    Elf_Data *data;
+    size_t i;
+    int ret;
+
+    for (i = 1; i < c->shnum; i++) {
+        if (!strcmp(c->names[i], ELF_BTF_EXT_SEC)) {
+            break;
+        }
+    }
+    if (i == c->shnum || !c->shdrs[i].sh_size) {
+        return 0;
+    }
+    data = elf_section_data(c, i, &ret);
+    if (!data) {
+        return ret;
+    }
+    p = data->d_buf;
+    /* Header: magic, version, flags, hdr_len, func_info off/len, line_info
+     * off/len, then (hdr_len >= 32) core_relo off/len. */
+    if (data->d_size < 8 || p[0] != 0x9f || p[1] != 0xeb) {
+        return ELF_ERR(c, EINVAL, "section %s: bad header (magic)",
+                       ELF_BTF_EXT_SEC);
+    }
+    memcpy(&hdr_len, p + 4, 4);
+    hdr_len = le32toh(hdr_len);
+    if (hdr_len > data->d_size) {
+        return ELF_ERR(c, EINVAL, "section %s: header length %" PRIu32
+                       " is past its end (%zu bytes)", ELF_BTF_EXT_SEC,
+                       hdr_len, data->d_size);
+    }
+    if (hdr_len < 32) {
+        return 0;               /* no core_relo part */
+    }
+    memcpy(&off, p + 24, 4);
+    memcpy(&len, p + 28, 4);
+    off = le32toh(off);
+    len = le32toh(len);
+    if (len == 0) {
+        return 0;
+    }
+    if ((uint64_t) off + len > data->d_size - hdr_len || len < 4) {
+        return ELF_ERR(c, EINVAL, "section %s: CO-RE relocations (offset %"
+                       PRIu32 ", %" PRIu32 " bytes) are malformed",
+                       ELF_BTF_EXT_SEC, off, len);
+    }
+    p += hdr_len + off;
+    memcpy(&rec_size, p, 4);
+    rec_size = le32toh(rec_size);
+    if (rec_size < sizeof v) {
+        return ELF_ERR(c, EINVAL, "section %s: CO-RE record size %" PRIu32
+                       " is too small", ELF_BTF_EXT_SEC, rec_size);
+    }
+    /* Blocks: sec_name_off, num_info, then num_info records. */
+    for (pos = 4; len - pos >= 8;) {
+        uint32_t sec_off, num;
+        char tname[96];
+        const char *sec, *access;
+
+        memcpy(&sec_off, p + pos, 4);
+        memcpy(&num, p + pos + 4, 4);
+        sec_off = le32toh(sec_off);
+        num = le32toh(num);
+        pos += 8;
+        if (num == 0) {
+            continue;
+        }
+        if (len - pos < rec_size) {
+            break;
+        }
+        memcpy(v, p + pos, sizeof v);
+        sec = bpf_btf_str(c->btf, sec_off);
+        access = bpf_btf_str(c->btf, le32toh(v[2]));
+        if (bpf_btf_type_name(c->btf, le32toh(v[1]), tname, sizeof tname)
+            < 0) {
+            snprintf(tname, sizeof tname, "type %" PRIu32, le32toh(v[1]));
+        }
+        return ELF_ERR(c, ENOTSUP, "CO-RE relocations are not supported "
+                       "(section %s, insn %" PRIu32 ": %s, access '%s'); "
+                       "build without BPF_CORE_READ/preserve_access_index",
+                       sec ? sec : "?", le32toh(v[0]) / ELF_INSN_SIZE,
+                       tname, access ? access : "?");
+    }
+    return ELF_ERR(c, EINVAL, "section %s: CO-RE relocations are malformed "
+                   "(%" PRIu32 " bytes without a complete record)",
+                   ELF_BTF_EXT_SEC, len);
+}
+
+/* Turns a libbpf map definition into oko's (see the flavour notes in
+ * bpf/README.md): HASH and PERCPU_HASH -> hash, ARRAY and PERCPU_ARRAY ->
+ * array (one value shared by every lcore, not one per CPU), LRU_HASH and
+ * LRU_PERCPU_HASH -> LRU hash, BLOOM_FILTER -> Bloom filter.  map_flags
+ * are ignored (oko's maps are always preallocated in shared memory). */
+static int
+elf_btf_map_to_oko(struct elf_ctx *c, const struct bpf_btf_map *bm,
+                   struct elf_map *m)
+{
+    struct bpf_map_def *def = &m->def;
+    struct bpf_map_def check;
+    char msg[160];
+
+    memset(def, 0, sizeof *def);
+    def->key_size = bm->key_size;
+    def->value_size = bm->value_size;
+    def->max_entries = bm->max_entries;
+    m->btf_key_type = bm->key_type;
+    m->btf_value_type = bm->value_type;
+    switch (bm->type) {
+    case KMAP_HASH: case KMAP_PERCPU_HASH:
+        def->type = BPF_MAP_HASH;
+        break;
+    case KMAP_ARRAY: case KMAP_PERCPU_ARRAY:
+        def->type = BPF_MAP_ARRAY;
+        break;
+    case KMAP_LRU_HASH: case KMAP_LRU_PERCPU_HASH:
+        def->type = BPF_MAP_LRU_HASH;
+        break;
+    case KMAP_BLOOM_FILTER: {
+        uint64_t nhash = bm->map_extra & KMAP_BLOOM_HASH_MASK, bits;
+
+        if (bm->key_size) {
+            return ELF_ERR(c, EINVAL, "map '%s': a BPF_MAP_TYPE_BLOOM_FILTER "
+                           "has no key (key_size %" PRIu32 ")", bm->name,
+                           bm->key_size);
+        }
+        if (bm->map_extra & ~KMAP_BLOOM_HASH_MASK) {
+            return ELF_ERR(c, EINVAL, "map '%s': map_extra 0x%" PRIx64 " of a "
+                           "BPF_MAP_TYPE_BLOOM_FILTER has bits other than "
+                           "the number of hashes (0-3)", bm->name,
+                           bm->map_extra);
+        }
+        if (!nhash) {
+            nhash = KMAP_BLOOM_DEFAULT_HASHES;
+        }
+        /* The kernel's sizing: max_entries is the number of elements
+         * expected; bits = elements x hashes / ln 2 (7/5), at least 64,
+         * rounded up to a power of two, here capped at oko's limit. */
+        bits = (uint64_t) bm->max_entries * nhash * 7 / 5;
+        if (bits < 64) {
+            bits = 64;
+        }
+        bits--;
+        bits |= bits >> 1; bits |= bits >> 2; bits |= bits >> 4;
+        bits |= bits >> 8; bits |= bits >> 16; bits |= bits >> 32;
+        bits++;
+        if (bits > BPF_MAP_MAX_ENTRIES) {
+            bits = BPF_MAP_MAX_ENTRIES;
+        }
+        def->type = BPF_MAP_BLOOM;
+        def->key_size = bm->value_size;
+        def->max_entries = bm->max_entries ? (uint32_t) bits : 0;
+        def->nb_hash_functions = (uint32_t) nhash;
+        m->btf_key_type = bm->value_type;
+        break;
+    }
+    default:
+        return ELF_ERR(c, ENOTSUP, "map '%s': map type %" PRIu32 " (%s) is "
+                       "not supported (supported: HASH, ARRAY, PERCPU_HASH, "
+                       "PERCPU_ARRAY, LRU_HASH, LRU_PERCPU_HASH, "
+                       "BLOOM_FILTER)", bm->name, bm->type,
+                       bm->type < sizeof elf_kernel_map_types
+                                  / sizeof elf_kernel_map_types[0]
+                       ? elf_kernel_map_types[bm->type] : "unknown");
+    }
+    /* An LRU hash has the shape of a hash; maps.c decides whether it can
+     * create one. */
+    check = *def;
+    if (check.type == BPF_MAP_LRU_HASH) {
+        check.type = BPF_MAP_HASH;
+    }
+    msg[0] = '\0';
+    if (bpf_map_def_check(&check, msg, sizeof msg)) {
+        return ELF_ERR(c, EINVAL, "map '%s' (%s): %s", bm->name,
+                       elf_kernel_map_types[bm->type],
+                       msg[0] ? msg : "invalid definition");
+    }
+    return 0;
+}
+
+/* Loads the BTF-defined maps: one per variable of the `.maps` DATASEC,
+ * placed by its ELF symbol, ordered by offset (which gives the map ids,
+ * as for legacy maps). */
+static int
+elf_load_btf_maps(struct elf_ctx *c, struct bpf_prog *prog)
+{
+    uint32_t sec, nvars, v;
+    size_t ms, i, j;
+    int ret;
+
+    for (ms = 1; ms < c->shnum; ms++) {
+        if (c->role[ms] & ROLE_BTF_MAPS) {
+            break;
+        }
+    }
+    if (ms == c->shnum) {
+        return 0;
+    }
+    if (c->shdrs[ms].sh_type != SHT_PROGBITS) {
+        return ELF_ERR(c, EINVAL, "section %s is not PROGBITS",
+                       ELF_BTF_MAPS_SEC);
+    }
+    if (!c->btf) {
+        return ELF_ERR(c, EINVAL, "section %s: BTF-defined maps need the "
+                       "object's BTF (no %s section: compile with clang -g)",
+                       ELF_BTF_MAPS_SEC, ELF_BTF_SEC);
+    }
+    sec = bpf_btf_find_datasec(c->btf, ELF_BTF_MAPS_SEC);
+    nvars = bpf_btf_datasec_var(c->btf, sec, 0, NULL);
+    if (!sec && c->shdrs[ms].sh_size) {
+        return ELF_ERR(c, EINVAL, "section %s: the BTF has no DATASEC "
+                       "describing it", ELF_BTF_MAPS_SEC);
+    }
+    if (nvars > BPF_MAX_MAPS) {
+        return ELF_ERR(c, E2BIG, "too many maps: %" PRIu32 ", more than %d",
+                       nvars, BPF_MAX_MAPS);
+    }
+    for (v = 0; v < nvars; v++) {
+        struct bpf_btf_map bm;
+        struct elf_map *m;
+        char msg[200];
+        uint32_t var;
+
+        bpf_btf_datasec_var(c->btf, sec, v, &var);
+        msg[0] = '\0';
+        ret = bpf_btf_map_def(c->btf, var, &bm, msg, sizeof msg);
+        if (ret) {
+            return ELF_ERR(c, -ret, "%s", msg);
+        }
+        m = &c->maps[c->nmaps];
+        for (i = 1; i < c->nsyms; i++) {
+            const char *name;
+            GElf_Sym sym;
+
+            ret = elf_get_sym(c, i, &sym, &name);
+            if (ret) {
+                return ret;
+            }
+            if (sym.st_shndx == ms && GELF_ST_TYPE(sym.st_info) == STT_OBJECT
+                && !strcmp(name, bm.name)) {
+                m->off = sym.st_value;
+                m->size = sym.st_size;
+                m->name = name;
+                break;
+            }
+        }
+        if (i == c->nsyms) {
+            return ELF_ERR(c, EINVAL, "map '%s': no symbol of that name in "
+                           "section %s", bm.name, ELF_BTF_MAPS_SEC);
+        }
+        if (m->size == 0 || m->off > c->shdrs[ms].sh_size
+            || m->size > c->shdrs[ms].sh_size - m->off) {
+            return ELF_ERR(c, EINVAL, "map '%s': offset %" PRIu64 ", size %"
+                           PRIu64 " is not inside section %s (%" PRIu64
+                           " bytes)", bm.name, m->off, m->size,
+                           ELF_BTF_MAPS_SEC, c->shdrs[ms].sh_size);
+        }
+        m->shndx = ms;
+        ret = elf_btf_map_to_oko(c, &bm, m);
+        if (ret) {
+            return ret;
+        }
+        c->nmaps++;
+    }
+    qsort(c->maps, c->nmaps, sizeof *c->maps, elf_map_cmp);
+    for (i = 0; i < c->nmaps; i++) {
+        const struct elf_map *m = &c->maps[i];
+
+        if (i && m[-1].off + m[-1].size > m->off) {
+            return ELF_ERR(c, EINVAL, "maps '%s' and '%s' overlap in %s",
+                           m[-1].name, m->name, ELF_BTF_MAPS_SEC);
+        }
+        for (j = 0; j < i; j++) {
+            if (!strcmp(c->maps[j].name, m->name)) {
+                return ELF_ERR(c, EINVAL, "two maps named '%s'", m->name);
+            }
+        }
+        snprintf(prog->maps[i].name, sizeof prog->maps[i].name, "%s",
+                 m->name);
+        prog->maps[i].def = m->def;
+        prog->maps[i].btf_key_type = m->btf_key_type;
+        prog->maps[i].btf_value_type = m->btf_value_type;
+    }
+    prog->nmaps = c->nmaps;
+    return 0;
+}
+
 /* Collects the map definitions: every object symbol in a map section
  * (`maps`, `.data`, or a writable data section the code refers to),
  * ordered by (section, offset), which gives the map ids. */
@@ -710,6 +1206,9 @@ elf_load_maps(struct elf_ctx *c, struct bpf_prog *prog)
     c->maps = calloc(BPF_MAX_MAPS, sizeof *c->maps);
     if (!c->maps) {
         return ELF_ERR(c, ENOMEM, "out of memory");
+    }
+    if (c->flavour == BPF_FLAVOUR_XDP) {
+        return elf_load_btf_maps(c, prog);
     }
     for (i = 1; i < c->nsyms; i++) {
         const GElf_Shdr *sh;
@@ -760,6 +1259,7 @@ elf_load_maps(struct elf_ctx *c, struct bpf_prog *prog)
         m = &c->maps[c->nmaps++];
         m->shndx = sym.st_shndx;
         m->off = sym.st_value;
+        m->size = ELF_MAP_DEF_SIZE;
         m->name = name;
     }
     if (!c->nmaps) {
@@ -920,12 +1420,12 @@ elf_apply_relocs(struct elf_ctx *c)
             return ELF_ERR(c, EINVAL, "lddw at insn %zu: addend of '%s' out "
                            "of range", r->insn, r->name);
         }
-        if (c->role[shndx] & ROLE_MAPS) {
+        if (c->role[shndx] & (ROLE_MAPS | ROLE_BTF_MAPS)) {
             for (j = 0; j < c->nmaps; j++) {
                 const struct elf_map *m = &c->maps[j];
 
                 if (m->shndx != shndx || target < m->off
-                    || target >= m->off + ELF_MAP_DEF_SIZE) {
+                    || target - m->off >= m->size) {
                     continue;
                 }
                 if (target != m->off) {
@@ -984,14 +1484,15 @@ elf_func_sym_cmp(const void *a_, const void *b_)
 }
 
 /* Collects the function symbols of the code section and finds the entry
- * point. */
+ * point: opts->entry, else the global function `entry`, else (XDP flavour)
+ * the first global function of the section, else its first instruction. */
 static int
 elf_load_funcs(struct elf_ctx *c, const struct bpf_load_opts *opts,
                struct bpf_prog *prog)
 {
     const char *want = opts && opts->entry ? opts->entry : NULL;
-    bool found = false, found_func = false;
-    size_t i, n = 0;
+    bool found = false, found_func = false, found_global = false;
+    size_t i, n = 0, first_global = 0;
     int ret;
 
     prog->entry = 0;
@@ -1021,6 +1522,12 @@ elf_load_funcs(struct elf_ctx *c, const struct bpf_load_opts *opts,
         if (type == STT_FUNC) {
             n++;
         }
+        if (type == STT_FUNC && GELF_ST_BIND(sym.st_info) == STB_GLOBAL
+            && (!found_global || sym.st_value / ELF_INSN_SIZE
+                                 < first_global)) {
+            first_global = sym.st_value / ELF_INSN_SIZE;
+            found_global = true;
+        }
         if (want && !strcmp(name, want) && !found_func) {
             /* A function symbol wins over a label of the same name. */
             prog->entry = sym.st_value / ELF_INSN_SIZE;
@@ -1036,6 +1543,11 @@ elf_load_funcs(struct elf_ctx *c, const struct bpf_load_opts *opts,
     if (want && !found) {
         return ELF_ERR(c, ENOENT, "entry symbol '%s' not found in section %s",
                        want, c->names[c->code]);
+    }
+    if (!want && !found && found_global && c->flavour == BPF_FLAVOUR_XDP) {
+        /* libbpf: the program is the (first) global function of its
+         * section, whatever its name. */
+        prog->entry = first_global;
     }
     if (!n) {
         return 0;
@@ -1165,6 +1677,9 @@ bpf_prog_load_elf(const void *image, size_t len,
     }
     ret = elf_load_sections(&c);
     if (!ret) {
+        ret = elf_detect_flavour(&c, opts);
+    }
+    if (!ret) {
         ret = elf_load_symtab(&c);
     }
     if (!ret) {
@@ -1176,6 +1691,12 @@ bpf_prog_load_elf(const void *image, size_t len,
     if (!ret) {
         elf_mark_map_sections(&c);
         ret = elf_check_overlaps(&c);
+    }
+    if (!ret && c.flavour == BPF_FLAVOUR_XDP) {
+        ret = elf_load_btf(&c);
+        if (!ret) {
+            ret = elf_check_core(&c);
+        }
     }
     if (!ret) {
         ret = elf_load_maps(&c, prog);
@@ -1190,7 +1711,14 @@ bpf_prog_load_elf(const void *image, size_t len,
         ret = elf_load_funcs(&c, opts, prog);
     }
 
+    if (!ret) {
+        prog->flavour = c.flavour;
+        prog->btf = c.btf;
+        c.btf = NULL;
+    }
+
 out:
+    bpf_btf_free(c.btf);
     if (c.elf) {
         elf_end(c.elf);
     }
@@ -1208,4 +1736,12 @@ out:
         return NULL;
     }
     return prog;
+}
+
+/* Returns the flavour the program was loaded as (raw programs are oko's). */
+enum bpf_flavour
+bpf_prog_flavour(const struct bpf_prog *prog)
+{
+    return prog->flavour == BPF_FLAVOUR_XDP ? BPF_FLAVOUR_XDP
+                                            : BPF_FLAVOUR_OKO;
 }

@@ -667,6 +667,16 @@ bpf_vm_create(const struct bpf_prog *prog, struct bpf_map *const *maps,
         ret = bpf_set_err(err, errlen, EINVAL, "unknown flags 0x%x", flags);
         goto error;
     }
+    if (bpf_prog_flavour(prog) == BPF_FLAVOUR_XDP) {
+        /* The loader reads libbpf/XDP objects, but their helper ids are the
+         * kernel's (6 is bpf_trace_printk there, oko_hash here) and their
+         * context is struct xdp_md: running one with oko's helpers would
+         * give wrong results. */
+        ret = bpf_set_err(err, errlen, ENOTSUP, "programs of the libbpf/XDP "
+                          "flavour cannot run yet (kernel helper ids and the "
+                          "xdp_md context are not implemented)");
+        goto error;
+    }
     vm = calloc(1, sizeof *vm);
     if (!vm) {
         ret = bpf_set_err(err, errlen, ENOMEM, "out of memory");

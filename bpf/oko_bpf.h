@@ -141,6 +141,11 @@ enum bpf_map_type {
     BPF_MAP_BLOOM = 2,
     BPF_MAP_CMS   = 3,     /* count-min sketch */
     BPF_MAP_HASH  = 4,
+    /* Hash map with least-recently-used eviction, for the kernel's
+     * BPF_MAP_TYPE_LRU_HASH and LRU_PERCPU_HASH of libbpf-style programs
+     * (the loader accepts it; bpf_map_def_check() refuses it until maps.c
+     * implements the eviction). */
+    BPF_MAP_LRU_HASH = 5,
 };
 
 /* The 20-byte map definition of OKO-ABI.md, as it sits in the ELF. */
@@ -283,12 +288,31 @@ const char *bpf_helper_name(int id);
 struct bpf_map_desc {
     char name[BPF_MAX_NAME];
     struct bpf_map_def def;
+    /* BTF type ids of the key and value (libbpf flavour, `__type(key, T)`
+     * and `__type(value, T)`), for bpf_prog_format_value(); 0 when the
+     * program gave only a size or has no BTF. */
+    uint32_t btf_key_type;
+    uint32_t btf_value_type;
+};
+
+/* Program flavours (see bpf_load_opts.flavour). */
+enum bpf_flavour {
+    BPF_FLAVOUR_AUTO = 0,   /* load option only: decide from the object */
+    BPF_FLAVOUR_OKO  = 1,   /* OKO-ABI.md: 20-byte map definitions, oko
+                             * helper ids, entry(pkt, len) */
+    BPF_FLAVOUR_XDP  = 2,   /* libbpf/XDP: BTF-defined maps in `.maps`,
+                             * program in a section such as `xdp`, helper
+                             * calls by kernel id (imm kept as is) */
 };
 
 /* Load options.  Zero-initialise and set what you need. */
 struct bpf_load_opts {
     const char *section;    /* code section; NULL = first non-empty ALLOC|EXEC */
     const char *entry;      /* entry symbol; NULL = "entry" or section start */
+    /* AUTO: the libbpf/XDP flavour if the object has a `.maps` section or
+     * a code section named xdp, xdp/..., classifier, tc or socket...,
+     * else oko. */
+    enum bpf_flavour flavour;
 };
 
 struct bpf_prog;
@@ -331,6 +355,39 @@ const char *bpf_prog_section(const struct bpf_prog *prog);
 const void *bpf_prog_rodata(const struct bpf_prog *prog, size_t *len);
 /* Name of the function symbol at instruction idx, or NULL. */
 const char *bpf_prog_symbol_at(const struct bpf_prog *prog, size_t idx);
+
+/* The program's flavour: BPF_FLAVOUR_OKO or BPF_FLAVOUR_XDP (never AUTO).
+ * In the XDP flavour, helper calls (src 0) carry kernel helper ids
+ * (bpf_map_lookup_elem = 1, ...), not the ids of OKO-ABI.md. */
+enum bpf_flavour bpf_prog_flavour(const struct bpf_prog *prog);
+
+/* Formats len bytes of a map key or value by the C type btf_type of the
+ * program's BTF (bpf_map_desc.btf_key_type / btf_value_type) into buf
+ * (buflen bytes, NUL-terminated when buflen > 0), C-initialiser style:
+ *   structs, unions     { .saddr = 10.0.0.1, .count = 5 }
+ *   integers            decimal (signed if the type is); bool true/false;
+ *                       a 4-byte integer member whose name contains "addr"
+ *                       or starts with "ip" as an IPv4 dotted quad of its
+ *                       bytes in memory (network) order
+ *   enums               the enumerator's name, else the number
+ *   arrays of bytes     hex: 0x0a0b0c (u8, char and other 1-byte ints)
+ *   other arrays        [ 1, 2, 3 ]
+ *   pointers            0x hex; floats %g; bitfields decimal.
+ * btf_type 0, or a program without BTF, gives the bytes in hex (0x...).
+ * Returns the length of the whole text as snprintf does (>= buflen means
+ * it was cut), or -EINVAL (len is not the type's size, or a type without
+ * values), -ENOENT (no such type), -ELOOP (type graph too deep or
+ * cyclic). */
+int bpf_prog_format_value(const struct bpf_prog *prog, uint32_t btf_type,
+                          const void *data, size_t len, char *buf,
+                          size_t buflen);
+
+/* Writes the C name of BTF type btf_type of the program ("struct
+ * src_key", "__u32", "__u8[6]") into buf as snprintf does.  Returns the
+ * length of the whole name, or -ENOENT if there is no such type (or no
+ * BTF). */
+int bpf_prog_format_type(const struct bpf_prog *prog, uint32_t btf_type,
+                         char *buf, size_t buflen);
 
 /* ---------------------------------------------------------------------
  * Verifier (OKO-ABI.md section 3)

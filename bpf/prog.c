@@ -43,6 +43,7 @@ bpf_prog_free(struct bpf_prog *prog)
     free(prog->insns);
     free(prog->rodata);
     free(prog->syms);
+    bpf_btf_free(prog->btf);
     free(prog);
 }
 

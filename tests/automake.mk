@@ -109,3 +109,24 @@ FUZZ_SECONDS ?= 60
 fuzz: $(FUZZ_TARGETS) $(EXAMPLE_OBJS) $(TEST_PROG_OBJS)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) top_srcdir=$(abs_top_srcdir) top_builddir=$(abs_top_builddir) \
 		$(SHELL) $(top_srcdir)/tests/fuzz.sh
+
+# BTF parser and the libbpf/XDP flavour of the loader (issue 7).  The test
+# compiles tests/progs/xdp_*.c itself with clang against the system's
+# libbpf headers (libbpf-dev), and skips them if those are missing.
+# tests/fuzz/fuzz_btf.c builds with `make tests/fuzz/fuzz_btf` (the
+# pattern rule above).
+check_PROGRAMS += tests/unit/test_btf
+TESTS += tests/unit/test_btf
+tests_unit_test_btf_SOURCES = tests/unit/test_btf.c tests/unit/cu_main.h
+tests_unit_test_btf_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_btf_LDADD = $(UNIT_LDADD)
+if HAVE_ASAN
+check_PROGRAMS += tests/unit/test_btf_asan
+TESTS += tests/unit/test_btf_asan
+tests_unit_test_btf_asan_SOURCES = $(tests_unit_test_btf_SOURCES)
+tests_unit_test_btf_asan_CFLAGS = $(UNIT_CFLAGS) $(SANITIZE_CFLAGS)
+tests_unit_test_btf_asan_LDADD = $(ASAN_LDADD)
+endif
+EXTRA_DIST += tests/progs/xdp_counter.c tests/progs/xdp_conntrack.c \
+	tests/progs/xdp_bloom.c tests/progs/xdp_lpm.c tests/progs/xdp_core.c \
+	tests/progs/xdp_global.c tests/fuzz/fuzz_btf.c

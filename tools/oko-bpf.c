@@ -290,7 +290,7 @@ cmd_verify(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    struct common_opts co = { { NULL, NULL }, NULL };
+    struct common_opts co = { { NULL, NULL, BPF_FLAVOUR_AUTO }, NULL };
     struct bpf_verify_stats stats;
     struct bpf_prog *prog;
     size_t n;
@@ -508,7 +508,7 @@ cmd_disasm(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    struct common_opts co = { { NULL, NULL }, NULL };
+    struct common_opts co = { { NULL, NULL, BPF_FLAVOUR_AUTO }, NULL };
     struct bpf_prog *prog;
     bool raw = false;
     int c, ret;
@@ -568,7 +568,7 @@ cmd_maps(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    struct common_opts co = { { NULL, NULL }, NULL };
+    struct common_opts co = { { NULL, NULL, BPF_FLAVOUR_AUTO }, NULL };
     struct bpf_prog *prog;
     int c, ret;
 
@@ -920,7 +920,7 @@ cmd_run(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    struct common_opts co = { { NULL, NULL }, NULL };
+    struct common_opts co = { { NULL, NULL, BPF_FLAVOUR_AUTO }, NULL };
     struct run_opts ro = { NULL, false, false, false, 0 };
     struct bpf_verify_stats stats;
     struct map_set ms = { .n = 0 };
