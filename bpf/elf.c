@@ -117,8 +117,10 @@ struct elf_ctx {
     Elf_Data *symdata;
     size_t nsyms;
     size_t code;
+    size_t text;                /* .text appended after the code, or 0 */
+    size_t text_base;           /* its first instruction in insns */
     struct bpf_inst *insns;     /* the program's, being relocated */
-    size_t ninsns;
+    size_t ninsns;              /* code, then .text if appended */
     struct elf_reloc *relocs;
     size_t nrelocs;
     uint8_t *relocated;         /* [ninsns] 1 if a relocation applies */
@@ -412,6 +414,76 @@ elf_is_code_section(const GElf_Shdr *sh)
               == (SHF_ALLOC | SHF_EXECINSTR);
 }
 
+/* Where the instructions of section shndx start in the program (the code
+ * section, then the appended .text), or false if they are not in it. */
+static bool
+elf_insn_base(const struct elf_ctx *c, size_t shndx, size_t *base,
+              size_t *count)
+{
+    if (shndx == c->code) {
+        *base = 0;
+        *count = c->text ? c->text_base : c->ninsns;
+        return true;
+    }
+    if (c->text && shndx == c->text) {
+        *base = c->text_base;
+        *count = c->ninsns - c->text_base;
+        return true;
+    }
+    return false;
+}
+
+/* True if a relocation of code section code calls a function of section
+ * text (libbpf: subprograms in .text called from a program section).  A
+ * malformed relocation is left for elf_scan_relocs to report. */
+static bool
+elf_calls_into(struct elf_ctx *c, size_t code, size_t text)
+{
+    size_t i, j;
+
+    for (i = 1; i < c->shnum; i++) {
+        const GElf_Shdr *sh = &c->shdrs[i];
+        bool rel = sh->sh_type == SHT_REL;
+        Elf_Data *data;
+        size_t n;
+
+        if ((!rel && sh->sh_type != SHT_RELA) || sh->sh_info != code
+            || !c->symtab || sh->sh_link != c->symtab
+            || sh->sh_entsize != (rel ? sizeof(Elf64_Rel)
+                                      : sizeof(Elf64_Rela))) {
+            continue;
+        }
+        data = elf_getdata(elf_getscn(c->elf, i), NULL);
+        if (!data || data->d_size != sh->sh_size) {
+            continue;
+        }
+        n = sh->sh_size / sh->sh_entsize;
+        for (j = 0; j < n; j++) {
+            GElf_Rela ra;
+            GElf_Rel rl;
+            GElf_Sym sym;
+            uint64_t info;
+            size_t symidx;
+
+            if (rel ? !gelf_getrel(data, (int) j, &rl)
+                    : !gelf_getrela(data, (int) j, &ra)) {
+                break;
+            }
+            info = rel ? rl.r_info : ra.r_info;
+            symidx = GELF_R_SYM(info);
+            if (GELF_R_TYPE(info) != OKO_R_BPF_64_32 || symidx == 0
+                || symidx >= c->nsyms
+                || !gelf_getsym(c->symdata, (int) symidx, &sym)) {
+                continue;
+            }
+            if (sym.st_shndx == text) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
 /* True if name is a libbpf program section oko can run as a filter:
  * xdp, xdp/..., xdp.frags, classifier, classifier/..., tc, tc/...,
  * socket... (socket filters). */
@@ -476,12 +548,38 @@ elf_load_code(struct elf_ctx *c, const struct bpf_load_opts *opts,
 {
     const char *want = opts ? opts->section : NULL;
     const GElf_Shdr *sh;
-    Elf_Data *data;
-    size_t i;
+    Elf_Data *data, *tdata = NULL;
+    size_t i, t;
     int ret;
 
     i = c->shnum;
-    if (!want && c->flavour == BPF_FLAVOUR_XDP) {
+    if (!want && c->flavour != BPF_FLAVOUR_XDP) {
+        /* oko flavour: the section that holds the global function `entry`
+         * (clang puts static noinline callees in .text, which may come
+         * first), else the first non-empty executable section. */
+        size_t s;
+
+        for (s = 1; s < c->nsyms; s++) {
+            const char *name;
+            GElf_Sym sym;
+
+            int ret2 = elf_get_sym(c, s, &sym, &name);
+
+            if (ret2) {
+                return ret2;
+            }
+            if (GELF_ST_TYPE(sym.st_info) == STT_FUNC
+                && GELF_ST_BIND(sym.st_info) == STB_GLOBAL
+                && sym.st_shndx > 0 && sym.st_shndx < c->shnum
+                && elf_is_code_section(&c->shdrs[sym.st_shndx])
+                && c->shdrs[sym.st_shndx].sh_size
+                && name && !strcmp(name, "entry")) {
+                i = sym.st_shndx;
+                break;
+            }
+        }
+    }
+    if (i == c->shnum && !want && c->flavour == BPF_FLAVOUR_XDP) {
         for (i = 1; i < c->shnum; i++) {
             if (elf_is_code_section(&c->shdrs[i]) && c->shdrs[i].sh_size
                 && elf_is_prog_section_name(c->names[i])) {
@@ -534,11 +632,50 @@ elf_load_code(struct elf_ctx *c, const struct bpf_load_opts *opts,
         return ret;
     }
     c->ninsns = sh->sh_size / ELF_INSN_SIZE;
+
+    /* libbpf: functions the program calls in .text (clang puts static
+     * noinline functions there) are appended after its code. */
+    for (t = 1; t < c->shnum; t++) {
+        if (t != i && !strcmp(c->names[t], ".text")
+            && elf_is_code_section(&c->shdrs[t]) && c->shdrs[t].sh_size
+            && elf_calls_into(c, i, t)) {
+            break;
+        }
+    }
+    if (t < c->shnum) {
+        const GElf_Shdr *tsh = &c->shdrs[t];
+
+        if (tsh->sh_size % ELF_INSN_SIZE) {
+            return ELF_ERR(c, EINVAL, "code section %s: size %" PRIu64 " is "
+                           "not a multiple of 8", c->names[t], tsh->sh_size);
+        }
+        if (c->ninsns + tsh->sh_size / ELF_INSN_SIZE > BPF_MAX_INSNS) {
+            return ELF_ERR(c, E2BIG, "code sections %s and %s: %" PRIu64
+                           " instructions, more than %d", c->names[i],
+                           c->names[t],
+                           c->ninsns + tsh->sh_size / ELF_INSN_SIZE,
+                           BPF_MAX_INSNS);
+        }
+        tdata = elf_section_data(c, t, &ret);
+        if (!tdata) {
+            return ret;
+        }
+        c->text = t;
+        c->text_base = c->ninsns;
+        c->ninsns += tsh->sh_size / ELF_INSN_SIZE;
+        c->role[t] |= ROLE_CODE;
+    }
     prog->insns = malloc(c->ninsns * sizeof *prog->insns);
     if (!prog->insns) {
         return ELF_ERR(c, ENOMEM, "out of memory");
     }
-    memcpy(prog->insns, data->d_buf, c->ninsns * sizeof *prog->insns);
+    if (c->text) {
+        memcpy(prog->insns, data->d_buf, c->text_base * sizeof *prog->insns);
+        memcpy(prog->insns + c->text_base, tdata->d_buf,
+               (c->ninsns - c->text_base) * sizeof *prog->insns);
+    } else {
+        memcpy(prog->insns, data->d_buf, c->ninsns * sizeof *prog->insns);
+    }
     prog->ninsns = c->ninsns;
     strcpy(prog->section, c->names[i]);
     c->insns = prog->insns;
@@ -549,9 +686,10 @@ elf_load_code(struct elf_ctx *c, const struct bpf_load_opts *opts,
  * and what it refers to, and records it.  Nothing is rewritten yet. */
 static int
 elf_check_reloc(struct elf_ctx *c, const char *secname, size_t n,
-                uint64_t r_offset, uint64_t r_info, bool rela,
-                int64_t addend)
+                size_t target_sec, uint64_t r_offset, uint64_t r_info,
+                bool rela, int64_t addend)
 {
+    size_t base = 0, count = 0;
     unsigned int type = (unsigned int) GELF_R_TYPE(r_info);
     size_t symidx = GELF_R_SYM(r_info);
     struct elf_reloc *r;
@@ -566,13 +704,14 @@ elf_check_reloc(struct elf_ctx *c, const char *secname, size_t n,
                        PRIx64 " is not 8-byte aligned", secname, n,
                        elf_rel_type_name(type), r_offset);
     }
-    if (r_offset / ELF_INSN_SIZE >= c->ninsns) {
+    elf_insn_base(c, target_sec, &base, &count);
+    if (r_offset / ELF_INSN_SIZE >= count) {
         return ELF_ERR(c, EINVAL, "%s: relocation %zu (%s): offset 0x%"
                        PRIx64 " is past the end of the code (%zu bytes)",
                        secname, n, elf_rel_type_name(type), r_offset,
-                       c->ninsns * ELF_INSN_SIZE);
+                       count * ELF_INSN_SIZE);
     }
-    idx = r_offset / ELF_INSN_SIZE;
+    idx = base + r_offset / ELF_INSN_SIZE;
     if (symidx == 0 || symidx >= c->nsyms) {
         return ELF_ERR(c, EINVAL, "%s: relocation %zu at offset 0x%" PRIx64
                        ": symbol index %zu out of range (%zu symbols)",
@@ -586,7 +725,7 @@ elf_check_reloc(struct elf_ctx *c, const char *secname, size_t n,
         return ELF_ERR(c, EINVAL, "unsupported relocation type %u (%s) at "
                        "offset 0x%" PRIx64 " of %s against symbol '%s'",
                        type, elf_rel_type_name(type), r_offset,
-                       c->names[c->code], name);
+                       c->names[target_sec], name);
     }
     if (c->relocated[idx]) {
         return ELF_ERR(c, EINVAL, "two relocations at offset 0x%" PRIx64
@@ -616,7 +755,7 @@ elf_check_reloc(struct elf_ctx *c, const char *secname, size_t n,
                            "0x%02x is not an lddw", idx, r_offset, name,
                            c->insns[idx].code);
         }
-        if (idx + 1 >= c->ninsns || c->insns[idx + 1].code != 0) {
+        if (idx + 1 >= base + count || c->insns[idx + 1].code != 0) {
             return ELF_ERR(c, EINVAL, "lddw at insn %zu (symbol '%s') is "
                            "missing its second half", idx, name);
         }
@@ -695,7 +834,8 @@ elf_check_reloc(struct elf_ctx *c, const char *secname, size_t n,
                 return ELF_ERR(c, EINVAL, "unknown helper '%s' called at "
                                "insn %zu", name, idx);
             }
-        } else if (sym.st_shndx != c->code) {
+        } else if (sym.st_shndx != c->code
+                   && !(c->text && sym.st_shndx == c->text)) {
             return ELF_ERR(c, EINVAL, "call at insn %zu to '%s' in section "
                            "%s, not in the code section %s", idx, name,
                            c->names[sym.st_shndx], c->names[c->code]);
@@ -718,7 +858,8 @@ elf_scan_relocs(struct elf_ctx *c)
         size_t entsize;
 
         if ((sh->sh_type != SHT_REL && sh->sh_type != SHT_RELA)
-            || sh->sh_info != c->code) {
+            || (sh->sh_info != c->code
+                && !(c->text && sh->sh_info == c->text))) {
             continue;
         }
         entsize = sh->sh_type == SHT_REL ? sizeof(Elf64_Rel)
@@ -763,8 +904,8 @@ elf_scan_relocs(struct elf_ctx *c)
                                   "%zu", c->names[i], j);
                     break;
                 }
-                ret = elf_check_reloc(c, c->names[i], j, rel.r_offset,
-                                      rel.r_info, false, 0);
+                ret = elf_check_reloc(c, c->names[i], j, sh->sh_info,
+                                      rel.r_offset, rel.r_info, false, 0);
             }
         } else {
             n = sh->sh_size / sizeof(Elf64_Rela);
@@ -776,8 +917,9 @@ elf_scan_relocs(struct elf_ctx *c)
                                   "%zu", c->names[i], j);
                     break;
                 }
-                ret = elf_check_reloc(c, c->names[i], j, rela.r_offset,
-                                      rela.r_info, true, rela.r_addend);
+                ret = elf_check_reloc(c, c->names[i], j, sh->sh_info,
+                                      rela.r_offset, rela.r_info, true,
+                                      rela.r_addend);
             }
         }
     }
@@ -1305,6 +1447,32 @@ elf_load_maps(struct elf_ctx *c, struct bpf_prog *prog)
     return 0;
 }
 
+/* Refuses a program whose maps together would need more than
+ * BPF_PROG_MAX_MAP_BYTES of memory. */
+static int
+elf_check_map_total(struct elf_ctx *c, const struct bpf_prog *prog)
+{
+    uint64_t total = 0, largest = 0;
+    size_t i, big = 0;
+
+    for (i = 0; i < prog->nmaps; i++) {
+        uint64_t sz = bpf_map_mem_size(&prog->maps[i].def);
+
+        total += sz;
+        if (sz > largest) {
+            largest = sz;
+            big = i;
+        }
+    }
+    if (total > BPF_PROG_MAX_MAP_BYTES) {
+        return ELF_ERR(c, E2BIG, "maps need %" PRIu64 " bytes in total, more "
+                       "than %llu (largest: map '%s', %" PRIu64 " bytes)",
+                       total, (unsigned long long) BPF_PROG_MAX_MAP_BYTES,
+                       prog->maps[big].name, largest);
+    }
+    return 0;
+}
+
 /* Lays the read-only sections the code refers to end to end, each 8-byte
  * aligned, in prog->rodata. */
 static int
@@ -1371,23 +1539,27 @@ elf_apply_relocs(struct elf_ctx *c)
             continue;
         }
         if (r->type == OKO_R_BPF_64_32) {
+            size_t base = 0, count = 0;
             int64_t dst;
 
+            elf_insn_base(c, shndx, &base, &count);
             if (r->sym.st_value % ELF_INSN_SIZE
-                || r->sym.st_value / ELF_INSN_SIZE >= c->ninsns) {
+                || r->sym.st_value / ELF_INSN_SIZE >= count) {
                 return ELF_ERR(c, EINVAL, "call at insn %zu: function '%s' "
                                "at offset %" PRIu64 " is not an instruction "
                                "of %s", r->insn, r->name, r->sym.st_value,
-                               c->names[c->code]);
+                               c->names[shndx]);
             }
             /* REL: as libbpf, the immediate is the implicit addend in
              * instructions, minus one (clang writes -1 for a call to the
-             * symbol itself).  RELA: the addend is in bytes. */
+             * symbol itself).  RELA: the addend is in bytes.  The target
+             * is in the section of the symbol (the code or the appended
+             * .text). */
             dst = (int64_t) (r->sym.st_value / ELF_INSN_SIZE);
             if (r->rela) {
                 if (r->addend % ELF_INSN_SIZE
-                    || r->addend > (int64_t) c->ninsns * ELF_INSN_SIZE
-                    || r->addend < -(int64_t) c->ninsns * ELF_INSN_SIZE) {
+                    || r->addend > (int64_t) count * ELF_INSN_SIZE
+                    || r->addend < -(int64_t) count * ELF_INSN_SIZE) {
                     return ELF_ERR(c, EINVAL, "call at insn %zu: bad addend "
                                    "%" PRId64 " for '%s'", r->insn,
                                    r->addend, r->name);
@@ -1396,12 +1568,13 @@ elf_apply_relocs(struct elf_ctx *c)
             } else {
                 dst += (int64_t) insn->imm + 1;
             }
-            if (dst < 0 || dst >= (int64_t) c->ninsns) {
+            if (dst < 0 || dst >= (int64_t) count) {
                 return ELF_ERR(c, EINVAL, "call at insn %zu: target %" PRId64
                                " ('%s') is outside the code (%zu "
                                "instructions)", r->insn, dst, r->name,
-                               c->ninsns);
+                               count);
             }
+            dst += (int64_t) base;
             insn->src = BPF_PSEUDO_CALL;
             insn->imm = (int32_t) (dst - (int64_t) (r->insn + 1));
             continue;
@@ -1457,6 +1630,30 @@ elf_apply_relocs(struct elf_ctx *c)
         }
     }
 
+    /* A BPF-to-BPF call without a relocation is pc-relative inside its
+     * own section: one from the code into the appended .text (or back)
+     * would jump to whatever the layout put there. */
+    if (c->text) {
+        for (i = 0; i < c->ninsns; i++) {
+            size_t lo = i < c->text_base ? 0 : c->text_base;
+            size_t hi = i < c->text_base ? c->text_base : c->ninsns;
+            int64_t dst;
+
+            if (c->insns[i].code != ELF_OP_CALL || c->relocated[i]
+                || c->insns[i].src != BPF_PSEUDO_CALL) {
+                continue;
+            }
+            dst = (int64_t) i + 1 + c->insns[i].imm;
+            if (dst < (int64_t) lo || dst >= (int64_t) hi) {
+                return ELF_ERR(c, EINVAL, "call at insn %zu: target %" PRId64
+                               " crosses from section %s into another "
+                               "without a relocation", i, dst,
+                               c->names[i < c->text_base ? c->code
+                                                         : c->text]);
+            }
+        }
+    }
+
     /* In a loaded program a pseudo source on an lddw means "relocated by
      * the loader"; the object may not claim one by itself. */
     for (i = 0; i < c->ninsns; i++) {
@@ -1492,7 +1689,7 @@ elf_load_funcs(struct elf_ctx *c, const struct bpf_load_opts *opts,
 {
     const char *want = opts && opts->entry ? opts->entry : NULL;
     bool found = false, found_func = false, found_global = false;
-    size_t i, n = 0, first_global = 0;
+    size_t i, n = 0, first_global = 0, base, count;
     int ret;
 
     prog->entry = 0;
@@ -1506,21 +1703,25 @@ elf_load_funcs(struct elf_ctx *c, const struct bpf_load_opts *opts,
             return ret;
         }
         type = GELF_ST_TYPE(sym.st_info);
-        if (sym.st_shndx != c->code || type == STT_SECTION
-            || type == STT_FILE) {
+        if (!elf_insn_base(c, sym.st_shndx, &base, &count)
+            || type == STT_SECTION || type == STT_FILE) {
             continue;
         }
         if (sym.st_value % ELF_INSN_SIZE
-            || sym.st_value / ELF_INSN_SIZE >= c->ninsns) {
+            || sym.st_value / ELF_INSN_SIZE >= count) {
             if (type != STT_FUNC) {
                 continue;   /* e.g. a label at the end of the code */
             }
             return ELF_ERR(c, EINVAL, "function '%s' at offset %" PRIu64 " is "
                            "not an instruction of %s (%zu instructions)",
-                           name, sym.st_value, c->names[c->code], c->ninsns);
+                           name, sym.st_value, c->names[sym.st_shndx],
+                           count);
         }
         if (type == STT_FUNC) {
             n++;
+        }
+        if (sym.st_shndx != c->code) {
+            continue;   /* the entry is in the code section (not .text) */
         }
         if (type == STT_FUNC && GELF_ST_BIND(sym.st_info) == STB_GLOBAL
             && (!found_global || sym.st_value / ELF_INSN_SIZE
@@ -1564,10 +1765,11 @@ elf_load_funcs(struct elf_ctx *c, const struct bpf_load_opts *opts,
         if (ret) {
             return ret;
         }
-        if (sym.st_shndx != c->code || GELF_ST_TYPE(sym.st_info) != STT_FUNC) {
+        if (!elf_insn_base(c, sym.st_shndx, &base, &count)
+            || GELF_ST_TYPE(sym.st_info) != STT_FUNC) {
             continue;
         }
-        prog->syms[prog->nsyms].idx = sym.st_value / ELF_INSN_SIZE;
+        prog->syms[prog->nsyms].idx = base + sym.st_value / ELF_INSN_SIZE;
         /* Names longer than the field are cut: they only label output. */
         snprintf(prog->syms[prog->nsyms].name,
                  sizeof prog->syms[prog->nsyms].name, "%s", name);
@@ -1700,6 +1902,9 @@ bpf_prog_load_elf(const void *image, size_t len,
     }
     if (!ret) {
         ret = elf_load_maps(&c, prog);
+    }
+    if (!ret) {
+        ret = elf_check_map_total(&c, prog);
     }
     if (!ret) {
         ret = elf_load_rodata(&c, prog);

@@ -163,6 +163,9 @@ struct bpf_map_def {
 #define BPF_MAP_MAX_ENTRIES      (1u << 24)
 #define BPF_MAP_MAX_HASH_FUNCS   16
 #define BPF_MAP_MAX_BYTES        (1ull << 30)
+/* Limit on the memory of all the maps of one program together (the sum of
+ * bpf_map_mem_size() over its maps); a load beyond it fails with E2BIG. */
+#define BPF_PROG_MAX_MAP_BYTES   (1ull << 30)
 
 /* Caller-supplied allocator for map memory.  alloc returns zeroed memory of
  * at least size bytes aligned to align (a power of two, at most 64), or
@@ -307,7 +310,11 @@ enum bpf_flavour {
 
 /* Load options.  Zero-initialise and set what you need. */
 struct bpf_load_opts {
-    const char *section;    /* code section; NULL = first non-empty ALLOC|EXEC */
+    /* Code section.  NULL: in the oko flavour the executable section that
+     * holds the global function `entry` if there is one, else the first
+     * non-empty ALLOC|EXECINSTR section; in the XDP flavour the first
+     * non-empty one with a program name (xdp, ...). */
+    const char *section;
     const char *entry;      /* entry symbol; NULL = "entry" or section start */
     /* AUTO: the libbpf/XDP flavour if the object has a `.maps` section or
      * a code section named xdp, xdp/..., classifier, tc or socket...,

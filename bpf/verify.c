@@ -335,6 +335,11 @@ struct hist {
     int32_t insn;
     uint8_t kind;
     uint8_t slot;
+    /* Conditional jumps on scalars: the registers and spilled slots of the
+     * innermost frame linked (same id) with an operand, whose bounds the
+     * jump refines too (sync_linked). */
+    uint16_t linked;
+    uint64_t linked_slots;
 };
 
 struct rel {
@@ -387,6 +392,7 @@ struct env {
     struct idmap *idmap;        /* scratch for state comparisons */
     struct vstate **visited;    /* stored states per instruction (wild) */
     struct vbucket **buckets;   /* keyed stored states per instruction */
+    struct vbucket **bhash;     /* the same buckets by (insn, val) */
     int16_t *vkey;              /* key of each instruction */
     uint32_t *nvisited;
     uint64_t nstored;
@@ -1916,7 +1922,36 @@ hist_push(struct env *env, struct vstate *st, int insn)
     st->hist[st->nhist].insn = insn;
     st->hist[st->nhist].kind = HIST_PLAIN;
     st->hist[st->nhist].slot = 0;
+    st->hist[st->nhist].linked = 0;
+    st->hist[st->nhist].linked_slots = 0;
     st->nhist++;
+}
+
+/* Records in the history entry of the conditional jump insn the
+ * registers and spilled slots of the innermost frame linked with id. */
+static void
+hist_note_linked(struct vstate *st, int insn, uint32_t id)
+{
+    const struct frame *f = st->frames[st->nframes - 1];
+    struct hist *h;
+    uint32_t k;
+    int r;
+
+    if (!id || !st->nhist || st->hist[st->nhist - 1].insn != insn) {
+        return;
+    }
+    h = &st->hist[st->nhist - 1];
+    for (r = 0; r < BPF_NREGS; r++) {
+        if (f->regs[r].type == SCALAR && f->regs[r].id == id) {
+            h->linked |= RBIT(r);
+        }
+    }
+    for (k = 0; k < f->stack_size / 8 && k < 64; k++) {
+        if (f->slot_type[k * 8] == STK_SPILL && f->spills[k].type == SCALAR
+            && f->spills[k].id == id) {
+            h->linked_slots |= 1ull << k;
+        }
+    }
 }
 
 static void
@@ -2005,9 +2040,19 @@ backtrack_insn(const struct env *env, const struct hist *h, uint16_t *regs,
     case BPF_CLS_JMP32:
         if (op == BPF_JMP_CALL) {
             *regs &= (uint16_t) ~CALLER_SAVED;
-        } else if (op != BPF_JMP_JA && op != BPF_JMP_EXIT
-                   && BPF_SRC(in->code) == BPF_SRC_X && (*regs & (d | sb))) {
-            *regs |= d | sb;
+        } else if (op != BPF_JMP_JA && op != BPF_JMP_EXIT) {
+            uint16_t ops = d | (BPF_SRC(in->code) == BPF_SRC_X ? sb : 0);
+
+            /* The jump refined every copy linked with its operands: a
+             * value that matters below through one of them depended on
+             * the bounds of all of them and of the operands. */
+            if ((*regs & h->linked) || (*slots & h->linked_slots)) {
+                *regs |= h->linked | ops;
+                *slots |= h->linked_slots;
+            }
+            if (BPF_SRC(in->code) == BPF_SRC_X && (*regs & ops)) {
+                *regs |= ops;
+            }
         }
         break;
     default:
@@ -2148,9 +2193,25 @@ clear_precise(struct vstate *st)
  * states whose key is not constant (the wild list, env->visited). */
 struct vbucket {
     uint64_t val;
+    int insn;
     struct vstate *head;
-    struct vbucket *next;
+    struct vbucket *next;       /* buckets of the same instruction */
+    struct vbucket *hnext;      /* chain of env->bhash */
 };
+
+/* All buckets are also in a hash table on (insn, val): a loop counter
+ * makes thousands of buckets at one instruction, and a linear search made
+ * verification quadratic (minutes for a 10-instruction loop). */
+#define BHASH_SIZE 65536
+
+static size_t
+bhash(int insn, uint64_t val)
+{
+    uint64_t h = (val ^ ((uint64_t) (uint32_t) insn << 32))
+                 * 0x9e3779b97f4a7c15ull;
+
+    return (size_t) (h >> 48) & (BHASH_SIZE - 1);
+}
 
 #define KEY_NONE (-1)
 /* Stored states at an instruction before a key is chosen. */
@@ -2185,10 +2246,11 @@ state_key(const struct vstate *st, int key, uint64_t *val)
 static struct vbucket *
 find_bucket(struct env *env, int insn, uint64_t val, bool create)
 {
+    size_t h = bhash(insn, val);
     struct vbucket *b;
 
-    for (b = env->buckets[insn]; b; b = b->next) {
-        if (b->val == val) {
+    for (b = env->bhash[h]; b; b = b->hnext) {
+        if (b->val == val && b->insn == insn) {
             return b;
         }
     }
@@ -2198,6 +2260,9 @@ find_bucket(struct env *env, int insn, uint64_t val, bool create)
     b = calloc(1, sizeof *b);
     if (b) {
         b->val = val;
+        b->insn = insn;
+        b->hnext = env->bhash[h];
+        env->bhash[h] = b;
         b->next = env->buckets[insn];
         env->buckets[insn] = b;
     }
@@ -2719,6 +2784,17 @@ do_atomic(struct env *env, struct vstate *st, const struct bpf_inst *in)
                     "(only the stack and map values)", in->dst,
                     reg_type_names[p->type]);
     }
+    /* Atomics must be naturally aligned (as in Linux; the checked VM and
+     * CPUs other than x86 fault otherwise).  Stack frames, map values and
+     * Bloom/count-min scratch buffers are 8-byte aligned, so the offset
+     * alone decides. */
+    if (((uint64_t) (p->off + in->off) | p->var.value | p->var.mask)
+        & (uint64_t) (size - 1)) {
+        return verr(env, EACCES, st->insn, "r%d: misaligned atomic operation "
+                    "of %d bytes at offset %" PRId64 "%s", in->dst, size,
+                    p->off + in->off,
+                    p->umin == p->umax ? "" : " plus a variable");
+    }
     /* Read, then write back scalar data. */
     ret = check_mem_access(env, st, in->dst, in->off, size, false, NULL,
                            &tmp);
@@ -2978,10 +3054,13 @@ do_ptr_alu(struct env *env, struct vstate *st, const struct bpf_inst *in,
             }
             return 0;
         }
+        /* Two packet pointers, or two pointers into one stack frame, are
+         * offsets from one base.  Two map value pointers are not: two
+         * lookups of one map return different values, so their difference
+         * is an address difference (a leak, and no constant). */
         if (op == BPF_ALU_SUB && dst->type == src->type
-            && (dst->type == PTR_PKT || dst->type == PTR_STACK
-                || dst->type == PTR_MAP_VALUE)
-            && dst->frameno == src->frameno && dst->map_idx == src->map_idx) {
+            && (dst->type == PTR_PKT || dst->type == PTR_STACK)
+            && dst->frameno == src->frameno) {
             if (dst->umin == dst->umax && src->umin == src->umax) {
                 reg_mark_const(dst, (uint64_t) (dst->off + (int64_t) dst->umin
                                                 - src->off
@@ -3653,10 +3732,19 @@ do_cond_jump(struct env *env, struct vstate *st, const struct bpf_inst *in,
                            || op == BPF_JMP_JGT || op == BPF_JMP_JGE
                            || op == BPF_JMP_JLT || op == BPF_JMP_JLE;
 
-        if (null_check && p->type == PTR_MAP_VALUE_OR_NULL) {
-            /* Resolved below on both branches. */
-        } else if (null_check && p->type == PTR_MAP_VALUE) {
-            taken = op == BPF_JMP_JNE;
+        if (null_check && (p->type == PTR_MAP_VALUE_OR_NULL
+                           || p->type == PTR_MAP_VALUE)) {
+            /* The outcome depends on the scalar being exactly 0: when it is
+             * a register, a pruned path must have 0 there too. */
+            int oregno = p == a ? bregno : in->dst;
+
+            if (oregno >= 0) {
+                mark_precise(env, st, RBIT(oregno), 0);
+            }
+            if (p->type == PTR_MAP_VALUE) {
+                taken = op == BPF_JMP_JNE;
+            }
+            /* A possibly-NULL value is resolved below on both branches. */
         } else if (both_pkt && unsigned_op) {
             /* Packet pointers compared with each other. */
         } else {
@@ -3716,7 +3804,15 @@ do_cond_jump(struct env *env, struct vstate *st, const struct bpf_inst *in,
         return 0;
     }
 
-    /* Both branches: the taken one is pushed, the other continues. */
+    /* Both branches: the taken one is pushed, the other continues.  The
+     * refinement reaches the copies linked with the operands: note them
+     * for precision tracking (in both branches' histories). */
+    if (a->type == SCALAR && b->type == SCALAR) {
+        hist_note_linked(st, st->insn, a->id);
+        if (bregno >= 0) {
+            hist_note_linked(st, st->insn, b->id);
+        }
+    }
     ret = push_branch(env, st, target, &tst);
     if (ret) {
         return ret;
@@ -4145,7 +4241,11 @@ bpf_verify(const struct bpf_prog *prog, const struct bpf_verify_opts *opts,
         goto out;
     }
     for (i = 0; i < (int) prog->nmaps; i++) {
-        if (bpf_helper_value_size(&prog->maps[i].def) == 0
+        /* The loader checked the definitions; programs built by hand did
+         * not.  Helpers rely on them (a Bloom filter reads value_size
+         * bytes of a key_size key). */
+        if (bpf_map_def_check(&prog->maps[i].def, NULL, 0) < 0
+            || bpf_helper_value_size(&prog->maps[i].def) == 0
             || prog->maps[i].def.key_size == 0
             || prog->maps[i].def.key_size > BPF_MAP_MAX_KEY_SIZE
             || prog->maps[i].def.value_size > BPF_MAP_MAX_VALUE_SIZE) {
@@ -4162,6 +4262,7 @@ bpf_verify(const struct bpf_prog *prog, const struct bpf_verify_opts *opts,
     env.visited = calloc(env.n + 1, sizeof *env.visited);
     env.nvisited = calloc(env.n + 1, sizeof *env.nvisited);
     env.buckets = calloc(env.n + 1, sizeof *env.buckets);
+    env.bhash = calloc(BHASH_SIZE, sizeof *env.bhash);
     env.vkey = malloc((env.n + 1) * sizeof *env.vkey);
     if (env.vkey) {
         for (i = 0; i <= env.n; i++) {
@@ -4171,7 +4272,7 @@ bpf_verify(const struct bpf_prog *prog, const struct bpf_verify_opts *opts,
     env.pending = calloc(MAX_PENDING, sizeof *env.pending);
     env.idmap = malloc(sizeof *env.idmap);
     if (!env.visited || !env.nvisited || !env.pending || !env.idmap
-        || !env.buckets || !env.vkey) {
+        || !env.buckets || !env.bhash || !env.vkey) {
         ret = bpf_set_err(err, errlen, ENOMEM, "out of memory");
         goto out;
     }
@@ -4205,6 +4306,7 @@ out:
     }
     free(env.visited);
     free(env.buckets);
+    free(env.bhash);
     free(env.vkey);
     free(env.nvisited);
     free(env.pending);

@@ -28,7 +28,7 @@ examples/bpf/%.g.o: $(top_srcdir)/examples/bpf/%.c $(top_srcdir)/include/oko_hel
 
 noinst_DATA += $(EXAMPLE_OBJS)
 CLEANFILES += $(EXAMPLE_OBJS)
-EXTRA_DIST += $(EXAMPLE_NAMES:%=examples/bpf/%.c) examples/README.md
+EXTRA_DIST += $(EXAMPLE_NAMES:%=examples/bpf/%.c) examples/README.md examples/demo.flows
 
 # Packet captures for the examples' tests and the demo, made by a script.
 PCAPS = tests/pcaps/.stamp

@@ -70,7 +70,10 @@ TEST_PROG_NAMES = \
 	maps_two \
 	bpf2bpf \
 	strings \
-	loop_bounded
+	loop_bounded \
+	sec_entry \
+	sec_text_call \
+	sec_text_maps
 
 TEST_PROG_OBJS = $(TEST_PROG_NAMES:%=tests/progs/%.o)
 tests/progs/%.o: $(top_srcdir)/tests/progs/%.c $(top_srcdir)/include/oko_helpers.h $(top_srcdir)/include/oko_net.h

@@ -1815,6 +1815,223 @@ test_built_sizes(void)
     free(big);
 }
 
+/* ---------------------------------------------------------------------
+ * Program sections and the functions clang puts in .text
+ * ------------------------------------------------------------------- */
+
+/* Verifies prog, runs it on a 16-byte buffer with maps (or none) and
+ * returns r0; UINT64_MAX if it does not verify or run. */
+static uint64_t
+run16(const struct bpf_prog *prog, struct bpf_map *const *maps)
+{
+    uint8_t buf[16] = { 0 };
+    char err[256] = "";
+    struct bpf_vm *vm;
+    uint64_t r0 = UINT64_MAX;
+
+    if (bpf_verify(prog, NULL, NULL, err, sizeof err)) {
+        fprintf(stderr, "\nverifier: %s\n", err);
+        return UINT64_MAX;
+    }
+    vm = bpf_vm_create(prog, maps, BPF_VM_BOUNDS_CHECK, err, sizeof err);
+    if (!vm) {
+        fprintf(stderr, "\nvm: %s\n", err);
+        return UINT64_MAX;
+    }
+    if (bpf_vm_exec(vm, buf, sizeof buf, &r0, err, sizeof err)) {
+        fprintf(stderr, "\nrun: %s\n", err);
+        r0 = UINT64_MAX;
+    }
+    bpf_vm_destroy(vm);
+    return r0;
+}
+
+/* Index of the function symbol name in prog, or SIZE_MAX. */
+static size_t
+func_index(const struct bpf_prog *prog, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < prog->ninsns; i++) {
+        const char *at = bpf_prog_symbol_at(prog, i);
+
+        if (at && !strcmp(at, name)) {
+            return i;
+        }
+    }
+    return SIZE_MAX;
+}
+
+/* `entry` in section `filter` after a non-empty .text: the section of
+ * `entry` is the program, not the first executable section. */
+static void
+test_sec_entry(void)
+{
+    struct bpf_load_opts opts = { .section = NULL };
+    struct bpf_prog *prog;
+    uint8_t *b;
+    size_t len;
+
+    prog = load_prog("sec_entry", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(prog);
+    CU_ASSERT_STRING_EQUAL(bpf_prog_section(prog), "filter");
+    CU_ASSERT_EQUAL(prog->entry, 0);
+    CU_ASSERT_EQUAL(prog->ninsns, 4);   /* .text is not called: not added */
+    CU_ASSERT_EQUAL(run16(prog, NULL), 7);
+    bpf_prog_free(prog);
+
+    /* Naming .text still loads it, as asked. */
+    opts.section = ".text";
+    prog = load_prog("sec_entry", &opts);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(prog);
+    CU_ASSERT_STRING_EQUAL(bpf_prog_section(prog), ".text");
+    CU_ASSERT_EQUAL(run16(prog, NULL), 16 + 40);
+    bpf_prog_free(prog);
+
+    /* A named section and an entry that is not in it: refused. */
+    b = read_prog("sec_entry", &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+    opts.section = "filter";
+    opts.entry = "not_the_entry";
+    CU_ASSERT_REFUSED_OPTS(b, len, &opts, ENOENT, "not_the_entry");
+    opts.section = ".text";
+    opts.entry = "entry";
+    CU_ASSERT_REFUSED_OPTS(b, len, &opts, ENOENT, "not found in section");
+    free(b);
+}
+
+/* `entry` in `filter` calls a static noinline function clang put in
+ * .text: .text is appended and the call points at the copy. */
+static void
+test_sec_text_call(void)
+{
+    struct bpf_load_opts opts = { .section = NULL };
+    struct bpf_prog *prog;
+    size_t twice;
+    uint8_t *b;
+    size_t len;
+
+    prog = load_prog("sec_text_call", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(prog);
+    CU_ASSERT_STRING_EQUAL(bpf_prog_section(prog), "filter");
+    CU_ASSERT_STRING_EQUAL(bpf_prog_symbol_at(prog, prog->entry), "entry");
+    twice = func_index(prog, "twice");
+    CU_ASSERT(twice != SIZE_MAX && twice > prog->entry);
+    CU_ASSERT_PTR_NULL(bpf_prog_symbol_at(prog, twice + 1));
+    CU_ASSERT_EQUAL(func_index(prog, "other_entry"), SIZE_MAX);
+    CU_ASSERT_EQUAL(run16(prog, NULL), 2 * 16 + 1);
+    bpf_prog_free(prog);
+
+    /* The same with the section named, with and without the entry. */
+    opts.section = "filter";
+    prog = load_prog("sec_text_call", &opts);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(prog);
+    CU_ASSERT_STRING_EQUAL(bpf_prog_symbol_at(prog, prog->entry), "entry");
+    CU_ASSERT_EQUAL(run16(prog, NULL), 2 * 16 + 1);
+    bpf_prog_free(prog);
+    opts.entry = "entry";
+    prog = load_prog("sec_text_call", &opts);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(prog);
+    CU_ASSERT_EQUAL(run16(prog, NULL), 2 * 16 + 1);
+    bpf_prog_free(prog);
+
+    /* The second program section, which calls the same function. */
+    opts.section = "filter2";
+    opts.entry = NULL;
+    prog = load_prog("sec_text_call", &opts);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(prog);
+    CU_ASSERT_STRING_EQUAL(bpf_prog_section(prog), "filter2");
+    CU_ASSERT_STRING_EQUAL(bpf_prog_symbol_at(prog, prog->entry),
+                           "other_entry");
+    CU_ASSERT(func_index(prog, "twice") != SIZE_MAX);
+    CU_ASSERT_EQUAL(func_index(prog, "entry"), SIZE_MAX);
+    CU_ASSERT_EQUAL(run16(prog, NULL), 2 * 16 + 100);
+    bpf_prog_free(prog);
+
+    /* `entry` named explicitly but in another section: refused, not run
+     * from the wrong place. */
+    b = read_prog("sec_text_call", &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+    opts.entry = "entry";
+    CU_ASSERT_REFUSED_OPTS(b, len, &opts, ENOENT, "'entry' not found");
+    opts.section = "filter";
+    opts.entry = "twice";       /* in .text, appended but not the section */
+    CU_ASSERT_REFUSED_OPTS(b, len, &opts, ENOENT, "'twice' not found");
+    free(b);
+}
+
+/* The appended .text function uses a map and a helper: its relocations
+ * are applied to the copy. */
+static void
+test_sec_text_maps(void)
+{
+    struct bpf_prog *prog;
+    struct bpf_map *map;
+    uint32_t idx = 0;
+    uint64_t *v;
+
+    prog = load_prog("sec_text_maps", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(prog);
+    CU_ASSERT_STRING_EQUAL(bpf_prog_section(prog), "filter");
+    CU_ASSERT_EQUAL_FATAL(prog->nmaps, 1);
+    CU_ASSERT_STRING_EQUAL(prog->maps[0].name, "hits");
+    CU_ASSERT(func_index(prog, "count_hit") != SIZE_MAX);
+    map = bpf_map_create(&prog->maps[0].def, "hits", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(map);
+    CU_ASSERT_EQUAL(run16(prog, &map), 1);
+    CU_ASSERT_EQUAL(run16(prog, &map), 2);
+    v = bpf_map_lookup(map, &idx, NULL);   /* 16 & 3 = 0 */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+    CU_ASSERT_EQUAL(*v, 2);
+    bpf_map_destroy(map, NULL);
+    bpf_prog_free(prog);
+}
+
+/* The maps of one program may not need more than BPF_PROG_MAX_MAP_BYTES
+ * together, even if each is within BPF_MAP_MAX_BYTES. */
+static void
+test_built_map_total(void)
+{
+    static uint8_t maps[3 * 20];
+    Elf64_Sym syms[3];
+    struct eb_strtab strs = { .len = 0 };
+    struct eb_prog p = { .insns = lddw_prog, .ninsns = 4, .maps = maps,
+                         .maps_size = sizeof maps, .syms = syms, .nsyms = 3,
+                         .strs = &strs };
+    Elf64_Rel rel = { 0, ELF64_R_INFO(1, 1) };
+    struct bpf_prog *prog;
+    uint64_t total = 0;
+    uint8_t *b;
+    size_t len, i;
+
+    /* 256 MiB, 768 MiB and 256 MiB of values. */
+    put_map(maps, BPF_MAP_ARRAY, 4, 65536, 4096, 0);
+    put_map(maps + 20, BPF_MAP_ARRAY, 4, 65536, 12288, 0);
+    put_map(maps + 40, BPF_MAP_ARRAY, 4, 65536, 4096, 0);
+    syms[0] = eb_sym(&strs, "small", STB_GLOBAL, STT_OBJECT, S_MAPS, 0, 20);
+    syms[1] = eb_sym(&strs, "large", STB_GLOBAL, STT_OBJECT, S_MAPS, 20, 20);
+    syms[2] = eb_sym(&strs, "other", STB_GLOBAL, STT_OBJECT, S_MAPS, 40, 20);
+    p.rels = &rel;
+    p.nrels = 1;
+    b = eb_prog_build(&p, &len);
+    CU_ASSERT_REFUSED(b, len, E2BIG, "'large'");
+    CU_ASSERT_REFUSED(b, len, E2BIG, "in total");
+    free(b);
+
+    /* Only the first map: 256 MiB, loads. */
+    p.maps_size = 20;
+    p.nsyms = 1;
+    b = eb_prog_build(&p, &len);
+    prog = loaded(b, len, __LINE__);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(prog);
+    for (i = 0; i < prog->nmaps; i++) {
+        total += bpf_map_mem_size(&prog->maps[i].def);
+    }
+    CU_ASSERT(total > 0 && total <= BPF_PROG_MAX_MAP_BYTES);
+    bpf_prog_free(prog);
+    free(b);
+}
+
 static const struct cu_test tests[] = {
     { "test programs load with maps, calls, strings", test_progs },
     { "-mcpu=v3, -mcpu=v1 and -g variants", test_variants },
@@ -1832,6 +2049,10 @@ static const struct cu_test tests[] = {
     { "built: bad maps, calls, ignored BTF relocations", test_built_bad },
     { "built: read-only data", test_built_rodata },
     { "built: code size limits", test_built_sizes },
+    { "entry in a named section, not .text", test_sec_entry },
+    { "named section calling into .text", test_sec_text_call },
+    { "maps in an appended .text function", test_sec_text_maps },
+    { "built: total map memory limit", test_built_map_total },
     { NULL, NULL }
 };
 

@@ -1066,8 +1066,29 @@ test_atomics(void)
     ACCEPT(on_stack);
     REJECT(on_uninit_stack, EACCES, "insn 1: r10: stack read of "
            "uninitialised byte at fp-8");
+    /* Atomics must be naturally aligned: the checked VM (and CPUs other
+     * than x86) fault on a misaligned one. */
+    struct bpf_inst misaligned[] = {
+        ST(DW, 10, -16, 0),
+        ST(DW, 10, -8, 0),
+        MOV64_IMM(3, 1),
+        ATOMIC(DW, 10, 3, -12, BPF_ATOMIC_ADD),
+        MOV64_IMM(0, 0),
+        EXIT(),
+    };
+    struct bpf_inst aligned_w[] = {
+        ST(DW, 10, -8, 0),
+        MOV64_IMM(3, 1),
+        ATOMIC(W, 10, 3, -4, BPF_ATOMIC_XOR),
+        MOV64_IMM(0, 0),
+        EXIT(),
+    };
+
     REJECT(cmpxchg_no_r0, EACCES, "insn 2: r0: read of uninitialised "
            "register");
+    REJECT(misaligned, EACCES, "insn 3: r10: misaligned atomic operation "
+           "of 8 bytes at offset -12");
+    ACCEPT(aligned_w);
 }
 
 /* ---------------------------------------------------------------------
@@ -1406,6 +1427,188 @@ test_bpf2bpf(void)
     ACCEPT(caller_stack);
 }
 
+/* ---------------------------------------------------------------------
+ * Regressions: programs the verifier once accepted and that read out of
+ * bounds at run time.
+ * ------------------------------------------------------------------- */
+
+static void
+test_map_value_minus_map_value(void)
+{
+    /* Two lookups of one array map return two different values: their
+     * difference was taken for the constant difference of the offsets
+     * (0), so v0 + (v1 - v0) * 10^6 was "v0 + 0". */
+    static const struct bpf_map_def arr = { BPF_MAP_ARRAY, 4, 8, 2, 0 };
+    struct bpf_inst p[] = {
+        ST(W, 10, -4, 0),
+        LDDW(1, BPF_PSEUDO_MAP_IDX, 0),
+        MOV64_REG(2, 10),
+        ALU64_IMM(BPF_ALU_ADD, 2, -4),
+        CALL(BPF_HELPER_MAP_LOOKUP),
+        JMP_IMM(BPF_JMP_JEQ, 0, 0, 13),
+        MOV64_REG(6, 0),
+        ST(W, 10, -8, 1),
+        LDDW(1, BPF_PSEUDO_MAP_IDX, 0),
+        MOV64_REG(2, 10),
+        ALU64_IMM(BPF_ALU_ADD, 2, -8),
+        CALL(BPF_HELPER_MAP_LOOKUP),
+        JMP_IMM(BPF_JMP_JEQ, 0, 0, 5),
+        ALU64_REG(BPF_ALU_SUB, 0, 6),       /* 15: value - value */
+        ALU64_IMM(BPF_ALU_MUL, 0, 1000000),
+        ALU64_REG(BPF_ALU_ADD, 6, 0),
+        LDX(DW, 0, 6, 0),
+        EXIT(),
+        MOV64_IMM(0, 0),
+        EXIT(),
+    };
+    /* Offsets inside one stack frame still subtract to a constant. */
+    struct bpf_inst stack[] = {
+        MOV64_REG(3, 10),
+        ALU64_IMM(BPF_ALU_ADD, 3, -16),
+        MOV64_REG(4, 10),
+        ALU64_IMM(BPF_ALU_ADD, 4, -8),
+        ALU64_REG(BPF_ALU_SUB, 4, 3),       /* 8 */
+        MOV64_REG(5, 10),
+        ALU64_IMM(BPF_ALU_ADD, 5, -16),
+        ALU64_REG(BPF_ALU_ADD, 5, 4),
+        ST(DW, 5, 0, 1),
+        LDX(DW, 0, 10, -8),
+        EXIT(),
+    };
+
+    REJECT_PROG(make_prog(p, ARRAY_SIZE(p), &arr, 1, NULL, 0), EACCES,
+                "insn 15: r0: arithmetic on two pointers");
+    ACCEPT(stack);
+}
+
+static void
+test_null_check_register_precision(void)
+{
+    /* r6 = time; if r6 == 0 (it is) r6 = 0; then "if r0 == r6" is a NULL
+     * check only on the path where r6 is 0.  The first path stored r6 = 0
+     * imprecisely at insn 4; the second path (r6 = time, non-zero) was
+     * pruned there, and read through NULL when the lookup failed. */
+    struct bpf_inst p[] = {
+        CALL(BPF_HELPER_TIME_GET_NS),
+        MOV64_REG(6, 0),
+        JMP_IMM(BPF_JMP_JNE, 0, 0, 1),
+        MOV64_IMM(6, 0),
+        ST(W, 10, -4, 0),                   /* 4: the join */
+        LDDW(1, BPF_PSEUDO_MAP_IDX, 0),
+        MOV64_REG(2, 10),
+        ALU64_IMM(BPF_ALU_ADD, 2, -4),
+        CALL(BPF_HELPER_MAP_LOOKUP),
+        JMP_REG(BPF_JMP_JEQ, 0, 6, 1),      /* 10 */
+        LDX(DW, 0, 0, 0),
+        MOV64_IMM(0, 0),
+        EXIT(),
+    };
+    /* With 0 in r6 on both paths the register form is a NULL check. */
+    struct bpf_inst good[] = {
+        CALL(BPF_HELPER_TIME_GET_NS),
+        MOV64_IMM(6, 0),
+        JMP_IMM(BPF_JMP_JNE, 0, 0, 1),
+        MOV64_IMM(6, 0),
+        ST(W, 10, -4, 0),
+        LDDW(1, BPF_PSEUDO_MAP_IDX, 0),
+        MOV64_REG(2, 10),
+        ALU64_IMM(BPF_ALU_ADD, 2, -4),
+        CALL(BPF_HELPER_MAP_LOOKUP),
+        JMP_REG(BPF_JMP_JEQ, 6, 0, 1),
+        LDX(DW, 0, 0, 0),
+        MOV64_IMM(0, 0),
+        EXIT(),
+    };
+
+    REJECT_PROG(MAPPED(p), EACCES, "insn 10: r0: comparison of a "
+                "possibly-NULL map value pointer with a scalar");
+    ACCEPT_PROG(MAPPED(good));
+}
+
+static void
+test_linked_scalar_precision(void)
+{
+    /* r7 = r6 + 1 (linked).  Path A: r7 <= 4, which says nothing of r6
+     * (r6 = -1 wraps); path B: r7 <= 100.  At the join (insn 14) the
+     * check "r7 != 0" gives r6 in [0, 3] through the link, and r6 indexes
+     * the packet.  Backtracking from r6 did not mark r7, whose bounds
+     * decided r6's, so path B (r6 up to 99) was pruned at the join. */
+    struct bpf_inst p[] = {
+        LEN_AT_LEAST(4),
+        MOV64_REG(9, 1),
+        LDX(B, 6, 9, 0),
+        ALU64_IMM(BPF_ALU_MUL, 6, 3),
+        ALU64_IMM(BPF_ALU_ADD, 6, -1),
+        MOV64_REG(7, 6),
+        ALU64_IMM(BPF_ALU_ADD, 7, 1),
+        LDX(B, 0, 9, 1),
+        JMP_IMM(BPF_JMP_JNE, 0, 0, 2),
+        JMP_IMM(BPF_JMP_JGT, 7, 4, 6),
+        JA(1),
+        JMP_IMM(BPF_JMP_JGT, 7, 100, 4),
+        JMP_IMM(BPF_JMP_JEQ, 7, 0, 3),      /* 14: the join */
+        MOV64_REG(1, 9),
+        ALU64_REG(BPF_ALU_ADD, 1, 6),
+        LDX(B, 0, 1, 0),                    /* 17 */
+        MOV64_IMM(0, 0),
+        EXIT(),
+    };
+    /* The same with the linked copy of r6 kept in a stack slot. */
+    struct bpf_inst spilled[] = {
+        LEN_AT_LEAST(4),
+        MOV64_REG(9, 1),
+        LDX(B, 6, 9, 0),
+        ALU64_IMM(BPF_ALU_MUL, 6, 3),
+        ALU64_IMM(BPF_ALU_ADD, 6, -1),
+        MOV64_REG(7, 6),
+        STX(DW, 10, 6, -8),
+        MOV64_IMM(6, 0),
+        ALU64_IMM(BPF_ALU_ADD, 7, 1),
+        LDX(B, 0, 9, 1),
+        JMP_IMM(BPF_JMP_JNE, 0, 0, 2),
+        JMP_IMM(BPF_JMP_JGT, 7, 4, 7),
+        JA(1),
+        JMP_IMM(BPF_JMP_JGT, 7, 100, 5),
+        JMP_IMM(BPF_JMP_JEQ, 7, 0, 4),      /* 16: the join */
+        LDX(DW, 6, 10, -8),
+        MOV64_REG(1, 9),
+        ALU64_REG(BPF_ALU_ADD, 1, 6),
+        LDX(B, 0, 1, 0),                    /* 20 */
+        MOV64_IMM(0, 0),
+        EXIT(),
+    };
+
+    /* The bound is a register (4 on the first path, 100 on the second):
+     * it must be marked too. */
+    struct bpf_inst bound_reg[] = {
+        LEN_AT_LEAST(4),
+        MOV64_REG(9, 1),
+        LDX(B, 6, 9, 0),
+        ALU64_IMM(BPF_ALU_MUL, 6, 3),
+        ALU64_IMM(BPF_ALU_ADD, 6, -1),
+        MOV64_REG(7, 6),
+        ALU64_IMM(BPF_ALU_ADD, 7, 1),
+        JMP_IMM(BPF_JMP_JEQ, 7, 0, 8),
+        LDX(B, 0, 9, 1),
+        MOV64_IMM(8, 100),
+        JMP_IMM(BPF_JMP_JNE, 0, 0, 1),
+        MOV64_IMM(8, 4),
+        JMP_REG(BPF_JMP_JGT, 7, 8, 3),      /* 14: the join */
+        MOV64_REG(1, 9),
+        ALU64_REG(BPF_ALU_ADD, 1, 6),
+        LDX(B, 0, 1, 0),                    /* 17 */
+        MOV64_IMM(0, 0),
+        EXIT(),
+    };
+
+    REJECT(p, EACCES, "insn 17: r1: packet read of 1 bytes at variable "
+           "offset");
+    REJECT(bound_reg, EACCES, "insn 17: r1: packet read of 1 bytes at "
+           "variable offset");
+    REJECT(spilled, EACCES, "insn 20: r1: packet read of 1 bytes at "
+           "variable offset");
+}
+
 static void
 test_jmp32_and_alu32(void)
 {
@@ -1648,6 +1851,12 @@ static const struct cu_test tests[] = {
     { "precision of pruned values", test_precision },
     { "BPF-to-BPF calls", test_bpf2bpf },
     { "ALU32 and JMP32", test_jmp32_and_alu32 },
+    { "regression: map value - map value",
+      test_map_value_minus_map_value },
+    { "regression: NULL check against a register",
+      test_null_check_register_precision },
+    { "regression: precision of linked scalars",
+      test_linked_scalar_precision },
     { "structural mode", test_structural_mode },
     { "objects of the tree", test_tree_objects },
     { "clang: safe programs", test_clang_good },
